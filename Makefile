@@ -1,0 +1,48 @@
+# codecast: `make run` starts the daemon on SQLite and ./public; `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := bot scrapers notifiers
+
+.PHONY: run once test lint format bench demo render status clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/codecast db upgrade
+	$(BIN)/codecast run
+
+once: $(STAMP)
+	$(BIN)/codecast run --once
+
+render: $(STAMP)
+	$(BIN)/codecast render
+
+status: $(STAMP)
+	$(BIN)/codecast status
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(PACKAGES) tests bench alembic
+	$(BIN)/ruff format --check $(PACKAGES) tests bench alembic
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix $(PACKAGES) tests bench alembic
+	$(BIN)/ruff format $(PACKAGES) tests bench alembic
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+demo: $(STAMP)
+	$(BIN)/python -m bot.demo
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data public demo

@@ -1,0 +1,334 @@
+"""The composition root: build settings, database, HTTP client, pipeline, site and bots once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import database
+from bot.catalog import Catalog, load_catalog
+from bot.leader import ScheduleLock, lead
+from bot.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
+from bot.pipeline import CycleReport, Pipeline
+from bot.publish import SitePublisher
+from bot.schedule import SCRAPE_JOB_ID, build_scheduler
+from bot.settings import Role, Settings
+from notifiers.delivery import DeliveryWorker, RetryPolicy
+from notifiers.service import ChatService
+from scrapers import SCRAPERS
+from scrapers.base import Fetcher
+
+log = logging.getLogger(__name__)
+
+
+# How often a process checks it still holds (or can take) the scrape schedule lock.
+LEADER_CHECK_SECONDS = 5.0
+# How long a stop waits for a running scrape cycle before closing anyway.
+SHUTDOWN_GRACE_SECONDS = 30.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """Everything codecast runs, wired once; `close()` releases it all."""
+
+    settings: Settings
+    catalog: Catalog
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    pipeline: Pipeline
+    publisher: SitePublisher
+    services: list[ChatService] = field(default_factory=list)
+    workers: list[DeliveryWorker] = field(default_factory=list)
+    clock: Callable[[], datetime] = utc_now
+    # Set when CODECAST_METRICS_PORT is: observes each cycle; served by run_daemon.
+    metrics: Metrics | None = None
+    metrics_server: MetricsServer | None = None
+    _cycle_running: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def wait_for_cycle(self) -> None:
+        """Let a running cycle finish (its transaction commits or rolls back, never half)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS), self._cycle_running:
+                pass
+
+    async def cycle(self) -> CycleReport:
+        """One scrape cycle, then the site, then wake the delivery workers."""
+        async with self._cycle_running:
+            started = time.perf_counter()
+            try:
+                report = await self.pipeline.scrape_cycle()
+                await self.publish()
+            except Exception:
+                if self.metrics is not None:
+                    self.metrics.observe_cycle_failure()
+                raise
+            if self.metrics is not None:
+                self.metrics.observe_cycle(report, time.perf_counter() - started)
+        if report.deliveries:
+            for worker in self.workers:
+                worker.wake()
+        return report
+
+    async def publish(self) -> None:
+        try:
+            await self.publisher.publish()
+        except OSError as exc:
+            log.error("site: cannot write to %s: %s", self.settings.site_dir, exc)
+
+    async def close(self) -> None:
+        for service in self.services:
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("stopping %s failed", service.platform)
+        if self.metrics_server is not None:
+            self.metrics_server.close()
+        await self.http.aclose()
+        await self.engine.dispose()
+
+
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        follow_redirects=True,
+        limits=httpx.Limits(max_connections=settings.http_concurrency * 2),
+    )
+
+
+def build_services(
+    settings: Settings, catalog: Catalog, sessions: async_sessionmaker[AsyncSession]
+) -> list[ChatService]:
+    """The chat platforms whose tokens are set; the others are off, with one line each."""
+    services: list[ChatService] = []
+    if settings.telegram_token is None:
+        log.info("Telegram is off: TELEGRAM_TOKEN is not set")
+    else:
+        from notifiers.telegram import build_service as build_telegram
+
+        services.append(build_telegram(settings, catalog, sessions, utc_now))
+    if settings.discord_token is None:
+        log.info("Discord is off: DISCORD_TOKEN is not set")
+    else:
+        from notifiers.discord import build_service as build_discord
+
+        services.append(build_discord(settings, catalog, sessions, utc_now))
+    return services
+
+
+async def build_app(settings: Settings, *, with_services: bool = True) -> App:
+    """Migrate the database, then build every part. The caller must `close()` the App."""
+    catalog = load_catalog(settings.catalog)
+    await database.ensure_schema(settings.database_url)
+    engine = database.create_engine(settings.database_url)
+    sessions = database.session_factory(engine)
+    http = build_http_client(settings)
+    fetcher = Fetcher(
+        http,
+        max_bytes=settings.http_max_bytes,
+        concurrency=settings.http_concurrency,
+        retries=settings.http_retries,
+    )
+    metrics = Metrics() if settings.metrics_port is not None else None
+    pipeline = Pipeline(
+        catalog=catalog,
+        sessions=sessions,
+        fetcher=fetcher,
+        scrapers=observe_scrapers(SCRAPERS, metrics),
+        clock=utc_now,
+    )
+    publisher = SitePublisher(
+        catalog=catalog,
+        sessions=sessions,
+        site_dir=settings.site_dir,
+        site_url=settings.site_url,
+        clock=utc_now,
+        http=http,
+        indexnow_key=settings.indexnow_key.get_secret_value() if settings.indexnow_key else None,
+    )
+    app = App(
+        settings=settings,
+        catalog=catalog,
+        engine=engine,
+        sessions=sessions,
+        http=http,
+        pipeline=pipeline,
+        publisher=publisher,
+        metrics=metrics,
+    )
+    try:
+        if with_services and settings.role is not Role.SCHEDULER:
+            app.services = build_services(settings, catalog, sessions)
+        app.workers = [
+            DeliveryWorker(
+                sessions,
+                ObservedSender(service.sender, metrics),
+                clock=utc_now,
+                batch_size=settings.delivery_batch,
+                concurrency=settings.delivery_concurrency,
+                lease=timedelta(seconds=settings.delivery_lease),
+                retry=RetryPolicy(
+                    max_attempts=settings.delivery_max_attempts,
+                    base_delay=settings.delivery_retry_base,
+                ),
+            )
+            for service in app.services
+        ]
+    except BaseException:
+        await app.close()
+        raise
+    return app
+
+
+async def run_once(settings: Settings) -> int:
+    """One full cycle: scrape, diff, render, deliver what is pending; then exit."""
+    app = await build_app(settings)
+    try:
+        for service in app.services:
+            await service.start(commands=False)
+        await app.cycle()
+        for worker in app.workers:
+            stats = await worker.drain()
+            log.info("%s: %s", worker.platform, stats)
+    finally:
+        await app.close()
+    return 0
+
+
+async def run_daemon(settings: Settings) -> int:
+    """Run until SIGINT or SIGTERM: the schedule, the bots and the delivery workers."""
+    app = await build_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    tasks: list[asyncio.Task[None]] = []
+    scheduler = None
+    role = settings.role
+    try:
+        if app.metrics is not None and settings.metrics_port is not None:
+            app.metrics_server = app.metrics.serve(settings.metrics_port)
+            tasks.append(
+                asyncio.create_task(
+                    watch_queue(app.metrics, app.sessions, app.clock), name="metrics-queue"
+                )
+            )
+        if role in (Role.ALL, Role.SCHEDULER):
+            await app.publish()
+        tasks += [
+            asyncio.create_task(
+                _start_service(service, commands=role in (Role.ALL, Role.BOTS)),
+                name=f"start-{service.platform}",
+            )
+            for service in app.services
+        ]
+        if role in (Role.ALL, Role.DELIVERY):
+            tasks += [
+                asyncio.create_task(w.run(), name=f"deliver-{w.platform}") for w in app.workers
+            ]
+        if role in (Role.ALL, Role.SCHEDULER):
+            scheduler = build_scheduler(_logged(app), settings.scrape_interval)
+            scheduler.start(paused=True)
+            tasks.append(
+                asyncio.create_task(
+                    lead(
+                        ScheduleLock(app.engine),
+                        on_elected=partial(_resume_now, scheduler),
+                        on_deposed=scheduler.pause,
+                        check_every=min(settings.scrape_interval, LEADER_CHECK_SECONDS),
+                    ),
+                    name="schedule-lock",
+                )
+            )
+        log.info(
+            "codecast running (role %s, %d sources, every %gs, site in %s)",
+            role,
+            len(app.catalog.sources),
+            settings.scrape_interval,
+            settings.site_dir,
+        )
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        if scheduler is not None:
+            # Pause first: shutting down cancels a running job, and a cycle must end by
+            # itself (its transaction commits or rolls back, never half).
+            scheduler.pause()
+            await app.wait_for_cycle()
+            scheduler.shutdown(wait=False)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await app.close()
+    return 0
+
+
+async def _start_service(service: ChatService, *, commands: bool) -> None:
+    """Start a bot, trying again with backoff while its platform cannot be reached.
+
+    The rest of codecast (scraping, the site, the other platform) runs meanwhile; deliveries
+    to this platform wait in the outbox and are retried.
+    """
+    delay = 2.0
+    while True:
+        try:
+            await service.start(commands=commands)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error(
+                "%s: cannot start (%s: %s); trying again in %.0fs",
+                service.platform,
+                type(exc).__name__,
+                exc,
+                delay,
+            )
+            with contextlib.suppress(Exception):
+                await service.stop()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 300.0)
+        else:
+            log.info("%s bot started", service.platform)
+            return
+
+
+def _resume_now(scheduler: AsyncIOScheduler) -> None:
+    """Run a cycle at once when this process becomes the scheduler, then every interval."""
+    scheduler.modify_job(SCRAPE_JOB_ID, next_run_time=datetime.now(UTC))
+    scheduler.resume()
+
+
+def _logged(app: App) -> Callable[[], Awaitable[None]]:
+    async def job() -> None:
+        try:
+            await app.cycle()
+        except (DBAPIError, OSError) as exc:
+            # The database is down or restarting: the cycle's transaction rolled back whole,
+            # and the next cycle tries again. One line, not a traceback, per failed cycle.
+            log.error("scrape cycle failed: database unavailable (%s)", type(exc).__name__)
+        except Exception:
+            # The next cycle comes anyway; a failed one must not end the schedule.
+            log.exception("scrape cycle failed")
+
+    return job

@@ -1,0 +1,118 @@
+"""The game catalog: games and sources, read from TOML (built in, or CODECAST_CATALOG)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.domain import Game, SourceConfig, Trust
+
+_SOURCE_KEYS = {"id", "kind", "game", "url", "trust", "trusted", "name"}
+
+
+class CatalogError(ValueError):
+    """The catalog file cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    games: dict[str, Game]
+    sources: tuple[SourceConfig, ...]
+
+    def game(self, game_id: str) -> Game:
+        try:
+            return self.games[game_id]
+        except KeyError:
+            raise CatalogError(f"unknown game {game_id!r}") from None
+
+    def sources_for(self, game_id: str) -> tuple[SourceConfig, ...]:
+        return tuple(s for s in self.sources if s.game == game_id)
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Read the catalog at `path`, or the one shipped with codecast."""
+    if path is None:
+        text = resources.files("bot").joinpath("catalog.toml").read_text(encoding="utf-8")
+        where = "built-in catalog"
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CatalogError(f"cannot read catalog {path}: {exc.strerror}") from exc
+        where = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{where}: {exc}") from exc
+    return parse_catalog(data, where)
+
+
+def parse_catalog(data: dict[str, Any], where: str = "catalog") -> Catalog:
+    games: dict[str, Game] = {}
+    for game_id, raw in (data.get("games") or {}).items():
+        games[game_id] = _parse_game(game_id, raw, where)
+    if not games:
+        raise CatalogError(f"{where}: no [games.<id>] tables")
+    sources: list[SourceConfig] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data.get("sources") or []):
+        source = _parse_source(index, raw, where)
+        if source.game not in games:
+            raise CatalogError(f"{where}: source {source.id!r} names unknown game {source.game!r}")
+        if source.id in seen:
+            raise CatalogError(f"{where}: source id {source.id!r} appears twice")
+        seen.add(source.id)
+        sources.append(source)
+    return Catalog(games=games, sources=tuple(sources))
+
+
+def _parse_game(game_id: str, raw: Any, where: str) -> Game:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: games.{game_id} must be a table")
+    for key in ("name", "pattern"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise CatalogError(f"{where}: games.{game_id}.{key} is required")
+    redeem_url = raw.get("redeem_url")
+    if redeem_url is not None and "{code}" not in redeem_url:
+        raise CatalogError(f"{where}: games.{game_id}.redeem_url must contain {{code}}")
+    game = Game(
+        id=game_id,
+        name=raw["name"],
+        pattern=raw["pattern"],
+        redeem_url=redeem_url,
+        color=int(raw.get("color", 0x5865F2)),
+        stopwords=frozenset(str(w).upper() for w in raw.get("stopwords", [])),
+        note=raw.get("note"),
+    )
+    try:
+        _ = game.regex
+    except Exception as exc:
+        raise CatalogError(f"{where}: games.{game_id}.pattern is not a regex: {exc}") from exc
+    return game
+
+
+def _parse_source(index: int, raw: Any, where: str) -> SourceConfig:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: sources[{index}] must be a table")
+    for key in ("id", "kind", "game", "url"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise CatalogError(f"{where}: sources[{index}].{key} is required")
+    try:
+        trust = Trust(raw.get("trust", "page" if raw["kind"] == "page" else "curated"))
+    except ValueError:
+        raise CatalogError(
+            f"{where}: sources[{index}].trust must be official, curated or page"
+        ) from None
+    return SourceConfig(
+        id=raw["id"],
+        kind=raw["kind"],
+        game=raw["game"],
+        url=raw["url"],
+        trust=trust,
+        trusted=bool(raw.get("trusted", False)),
+        name=raw.get("name"),
+        options={k: v for k, v in raw.items() if k not in _SOURCE_KEYS},
+    )

@@ -1,0 +1,145 @@
+"""The `codecast` command line: run, extract, render, status, db."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.catalog import CatalogError, load_catalog
+from bot.logs import configure_logging
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run_daemon, run_once
+
+    return asyncio.run(run_once(settings) if args.once else run_daemon(settings))
+
+
+def _extract(args: argparse.Namespace, settings: Settings) -> int:
+    catalog = load_catalog(settings.catalog)
+    try:
+        game = catalog.game(args.game)
+    except CatalogError as exc:
+        sys.stderr.write(f"codecast extract: {exc} (known: {', '.join(catalog.games)})\n")
+        return 2
+    try:
+        body = Path(args.file).read_bytes()
+    except OSError as exc:
+        sys.stderr.write(f"codecast extract: cannot read {args.file}: {exc.strerror}\n")
+        return 2
+    from scrapers.page import extract_codes
+
+    codes = extract_codes(body, game, filename=args.file)
+    result = [{"code": c.code, "status": str(c.status)} for c in codes]
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+def _render(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_app
+
+    async def render() -> int:
+        app = await build_app(settings, with_services=False)
+        try:
+            report = await app.publisher.publish()
+        finally:
+            await app.close()
+        sys.stdout.write(
+            f"{len(report.written)} files written ({report.bytes_written} bytes), "
+            f"{report.unchanged} unchanged, in {settings.site_dir}\n"
+        )
+        return 0
+
+    return asyncio.run(render())
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.status import collect_status, format_status
+
+    status = asyncio.run(collect_status(settings))
+    if args.json:
+        sys.stdout.write(json.dumps(status, indent=1, default=str) + "\n")
+    else:
+        sys.stdout.write(format_status(status))
+    return 0
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import database
+
+    if args.action == "upgrade":
+        database.upgrade(settings.database_url, args.revision or "head")
+    else:
+        database.downgrade(settings.database_url, args.revision or "-1")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codecast",
+        description="Finds game redemption codes and announces each new one once.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the daemon (scrape, site, bots, delivery)")
+    run.add_argument(
+        "--once", action="store_true", help="one full cycle, deliver what is pending, exit"
+    )
+    run.set_defaults(handler=_run)
+
+    extract = commands.add_parser(
+        "extract", help="find codes in one saved page with the generic extractor"
+    )
+    extract.add_argument("--game", required=True, help="game id from the catalog")
+    extract.add_argument("file", help="a saved page: HTML, Markdown, wikitext, JSON or text")
+    extract.set_defaults(handler=_extract)
+
+    render = commands.add_parser("render", help="write the static site from the database")
+    render.set_defaults(handler=_render)
+
+    status = commands.add_parser("status", help="sources, delivery queue and subscriptions")
+    status.add_argument("--json", action="store_true", help="print JSON for monitoring")
+    status.set_defaults(handler=_status)
+
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade"])
+    db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
+    db.set_defaults(handler=_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        sys.stderr.write(f"codecast: bad settings:\n{exc}\n")
+        return 2
+    secrets = tuple(
+        token.get_secret_value()
+        for token in (
+            settings.telegram_token,
+            settings.discord_token,
+            settings.indexnow_key,
+            settings.telegram_webhook_secret,
+        )
+        if token is not None
+    )
+    configure_logging(settings.log_level, secrets, as_json=settings.log_json)
+    try:
+        code: int = args.handler(args, settings)
+    except CatalogError as exc:
+        sys.stderr.write(f"codecast: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code

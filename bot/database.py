@@ -1,0 +1,111 @@
+"""Engine, sessions and migrations: how codecast reaches its database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+log = logging.getLogger(__name__)
+
+# The newest migration in alembic/versions (a test keeps the two equal). A database already
+# at this revision needs no migration, and the daemon then never imports Alembic (~12 MB).
+SCHEMA_REVISION = "0001"
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+
+def create_engine(url: str, **overrides: Any) -> AsyncEngine:
+    """An async engine with settings fit for a long-running daemon on either backend."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **overrides)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    options: dict[str, Any] = {
+        # A dropped connection (PostgreSQL restart) is noticed before use, not mid-query.
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_recycle": 1800,
+    }
+    options.update(overrides)
+    return create_async_engine(url, **options)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the site renderer read while a cycle writes; foreign keys are off by default.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation would eat the % of URL-encoded passwords.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database to `revision`. Blocking: call it before the loop or in a thread."""
+    from alembic import command
+
+    log.info("migrating database to %s", revision)
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+async def schema_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at, or None for a database never migrated."""
+    try:
+        async with engine.connect() as connection:
+            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:
+        return None
+    return None if revision is None else str(revision)
+
+
+async def ensure_schema(url: str) -> None:
+    """Migrate to the newest revision unless the database is there already."""
+    engine = create_engine(url)
+    try:
+        current = await schema_revision(engine)
+    finally:
+        await engine.dispose()
+    if current != SCHEMA_REVISION:
+        # Alembic's env runs its own event loop, so it gets a thread of its own.
+        await asyncio.to_thread(upgrade, url)

@@ -1,0 +1,259 @@
+"""`make demo`: codecast offline, on recorded pages served from a local HTTP server.
+
+The demo serves the recorded source pages (the real copies in ../shared/fixtures when that
+folder is there, and the constructed ones in tests/fixtures), points a catalog at them, and
+runs scrape cycles into ./demo. Between the cycles HoYoLAB's livestream answer goes from
+empty to a livestream with codes, so new codes appear and are announced, as they would be
+after a real livestream. Open demo/public/index.html afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.logs import configure_logging
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+LOCAL_FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@dataclass
+class Page:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+
+
+@dataclass
+class FixtureSite:
+    """A local web server for recorded pages, with ETags so conditional GET is exercised.
+
+    Pages can be replaced while it runs (a source changing between cycles), answer with an
+    error status, or be slow.
+    """
+
+    pages: dict[str, Page] = field(default_factory=dict)
+    delay: float = 0.0
+    requests: list[str] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        path = request.path_qs.lstrip("/")
+        self.requests.append(path)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        page = self.pages.get(path) or self.pages.get(request.path.lstrip("/"))
+        if page is None:
+            return web.Response(status=404, text="not found")
+        if page.status != 200:
+            return web.Response(status=page.status, text="error")
+        etag = '"' + hashlib.sha256(page.body).hexdigest()[:16] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            body=page.body, headers={"ETag": etag, "Content-Type": page.content_type}
+        )
+
+    async def start(self) -> FixtureSite:
+        app = web.Application()
+        app.router.add_route("GET", "/{tail:.*}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FixtureSite:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+EMPTY_LIVESTREAM = json.dumps({"retcode": 0, "message": "OK", "data": {"modules": []}}).encode()
+
+
+def fresh_livestream(path: Path, now: float) -> bytes:
+    """The constructed livestream answer with its expiry moved three days past `now`."""
+    text = path.read_text(encoding="utf-8")
+    future = str(int(now) + 3 * 86400)
+    return re.sub(r'("offline_at":\s*)\d+', rf"\g<1>{future}", text).encode()
+
+
+@dataclass(frozen=True)
+class DemoSource:
+    id: str
+    kind: str
+    game: str
+    path: str
+    file: Path
+    content_type: str
+
+
+def demo_sources() -> list[DemoSource]:
+    """The recorded pages the demo serves: those of the list that exist on this machine."""
+    candidates = [
+        ("game8-genshin", "game8", "genshin", "editorial/game8_genshin_codes_v5.0.html"),
+        ("game8-hsr", "game8", "hsr", "editorial/game8_hsr_codes_v2.5.html"),
+        ("game8-zzz", "game8", "zzz", "editorial/game8_zzz_codes_v1.2.html"),
+        ("fandom-genshin", "fandom", "genshin", "fandom/genshin_promotional_code_parse_text.html"),
+    ]
+    sources = [
+        DemoSource(id, kind, game, path, SHARED_FIXTURES / path, "text/html; charset=utf-8")
+        for id, kind, game, path in candidates
+        if (SHARED_FIXTURES / path).is_file()
+    ]
+    local = [
+        ("fandom-hsr", "fandom", "hsr", "fandom/hsr_redemption_code_query_slots.json"),
+        ("fandom-zzz", "fandom", "zzz", "fandom/zzz_redemption_code_parse_wikitext.json"),
+        ("fandom-wuwa", "fandom", "wuwa", "fandom/wuwa_redemption_code_query_v2.json"),
+    ]
+    sources += [
+        DemoSource(id, kind, game, path, LOCAL_FIXTURES / path, "application/json")
+        for id, kind, game, path in local
+        if (LOCAL_FIXTURES / path).is_file()
+    ]
+    return sources
+
+
+def demo_catalog(site: FixtureSite, sources: list[DemoSource]) -> str:
+    """The built-in games, with sources pointing at the local server."""
+    from importlib import resources
+
+    builtin = resources.files("bot").joinpath("catalog.toml").read_text(encoding="utf-8")
+    games = re.split(r"(?m)^\[\[sources\]\]", builtin, maxsplit=1)[0]
+    entries = [
+        f'[[sources]]\nid = "{s.id}"\nkind = "{s.kind}"\ngame = "{s.game}"\n'
+        f'url = "{site.url(s.path)}"\n'
+        for s in sources
+    ]
+    entries.append(
+        '[[sources]]\nid = "hoyolab-genshin"\nkind = "hoyolab"\ngame = "genshin"\n'
+        f'trust = "official"\nmay_be_empty = true\nurl = "{site.url("hoyolab/genshin")}"\n'
+    )
+    return games + "\n".join(entries)
+
+
+def stock(site: FixtureSite, folder: Path) -> Path:
+    """Put the demo pages on `site` (HoYoLAB between livestreams) and write a catalog for
+    them into `folder`; returns the catalog's path."""
+    sources = demo_sources()
+    for source in sources:
+        site.pages[source.path] = Page(source.file.read_bytes(), source.content_type)
+    site.pages["hoyolab/genshin"] = Page(EMPTY_LIVESTREAM, "application/json")
+    catalog_path = folder / "catalog.toml"
+    catalog_path.write_text(demo_catalog(site, sources), encoding="utf-8")
+    return catalog_path
+
+
+async def run_demo(folder: Path, cycles: int, serve: bool) -> int:
+    from bot.app import build_app
+
+    livestream = LOCAL_FIXTURES / "hoyolab" / "genshin_material_livestream.json"
+    async with FixtureSite() as site:
+        catalog_path = stock(site, folder)
+        settings = Settings(
+            CODECAST_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'codecast.db'}",
+            CODECAST_SITE_DIR=folder / "public",
+            CODECAST_CATALOG=catalog_path,
+            CODECAST_SITE_URL="http://127.0.0.1:8000/",
+            CODECAST_HTTP_RETRIES=0,
+            DISCORD_TOKEN=None,
+            TELEGRAM_TOKEN=None,
+        )
+        app = await build_app(settings, with_services=False)
+        try:
+            for number in range(1, cycles + 1):
+                if number == 2 and livestream.is_file():
+                    # A livestream happened: HoYoLAB now lists its codes.
+                    site.pages["hoyolab/genshin"] = Page(
+                        fresh_livestream(livestream, time.time()), "application/json"
+                    )
+                report = await app.cycle()
+                sys.stdout.write(
+                    f"cycle {number}: {len(report.outcomes) - len(report.failed)} sources ok, "
+                    f"{len(report.failed)} failed, {report.new_codes} new codes, "
+                    f"{len(report.announcements)} announcements\n"
+                )
+        finally:
+            await app.close()
+        sys.stdout.write(f"site written to {settings.site_dir}/index.html\n")
+    if serve:
+        await serve_folder(settings.site_dir, 8000)
+    return 0
+
+
+async def serve_folder(folder: Path, port: int) -> None:
+    """Serve the demo site on http://127.0.0.1:PORT until interrupted (nginx in production)."""
+    app = web.Application()
+
+    def resolve(tail: str) -> Path | None:
+        target = folder / tail
+        if target.is_dir():
+            target = target / "index.html"
+        inside = target.resolve().is_relative_to(folder.resolve())
+        return target if inside and target.is_file() else None
+
+    async def index(request: web.Request) -> web.StreamResponse:
+        target = await asyncio.to_thread(resolve, request.match_info["tail"])
+        if target is None:
+            return web.Response(status=404, text="not found")
+        return web.FileResponse(target)
+
+    app.router.add_get("/{tail:.*}", index)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    sys.stdout.write(f"serving the demo site on http://127.0.0.1:{port}/ (Ctrl-C stops)\n")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="codecast-demo", description=__doc__)
+    parser.add_argument("--folder", type=Path, default=Path("demo"))
+    parser.add_argument("--cycles", type=int, default=2)
+    parser.add_argument("--serve", action="store_true", help="serve the site afterwards")
+    args = parser.parse_args(argv)
+    configure_logging("INFO")
+    args.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return asyncio.run(run_demo(args.folder, args.cycles, args.serve))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

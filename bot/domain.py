@@ -1,0 +1,153 @@
+"""Plain, frozen data that crosses module boundaries: games, sources, codes, announcements."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class CodeStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+class Trust(StrEnum):
+    """How far a source is believed on first sight (see DESIGN.md, rules of the domain)."""
+
+    OFFICIAL = "official"
+    CURATED = "curated"
+    PAGE = "page"
+
+
+class Platform(StrEnum):
+    TELEGRAM = "telegram"
+    DISCORD = "discord"
+
+
+# Web text is untrusted: every piece of it is cut to these lengths before it is stored.
+MAX_CODE_LENGTH = 32
+MAX_REWARDS_LENGTH = 300
+MAX_REWARD_NAME_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class Game:
+    id: str
+    name: str
+    # A full-match regular expression for a code of this game (case-insensitive).
+    pattern: str
+    redeem_url: str | None = None
+    # Accent colour for embeds and the site, as 0xRRGGBB.
+    color: int = 0x5865F2
+    # Words that look like codes on this game's pages but are not (brand names and such).
+    stopwords: frozenset[str] = frozenset()
+    note: str | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return _compiled(self.pattern)
+
+    def matches(self, code: str) -> bool:
+        return len(code) <= MAX_CODE_LENGTH and self.regex.fullmatch(code) is not None
+
+    def redeem_link(self, code: str) -> str | None:
+        if self.redeem_url is None:
+            return None
+        from urllib.parse import quote
+
+        return self.redeem_url.replace("{code}", quote(code, safe=""))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    id: str
+    kind: str
+    game: str
+    url: str
+    trust: Trust = Trust.CURATED
+    # A `page` source marked trusted announces on first sight like a curated one.
+    trusted: bool = False
+    name: str | None = None
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def announces_alone(self) -> bool:
+        return self.trust is not Trust.PAGE or self.trusted
+
+
+@dataclass(frozen=True)
+class RewardItem:
+    name: str
+    amount: int | None = None
+    icon_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ScrapedCode:
+    """One code as one source lists it, after parsing and before merging."""
+
+    code: str
+    status: CodeStatus = CodeStatus.UNKNOWN
+    rewards: str = ""
+    items: tuple[RewardItem, ...] = ()
+    expires_at: datetime | None = None
+    # "global", "cn", ... where the source says; None when it does not.
+    server: str | None = None
+
+    @property
+    def key(self) -> str:
+        return code_key(self.code)
+
+
+def code_key(code: str) -> str:
+    """The identity of a code within a game: compared case-insensitively."""
+    return code.strip().upper()
+
+
+@dataclass(frozen=True)
+class CodeView:
+    """A stored code as the site and the notifiers see it."""
+
+    game: str
+    code: str
+    status: CodeStatus
+    rewards: str
+    items: tuple[RewardItem, ...]
+    first_seen: datetime
+    last_seen: datetime
+    expires_at: datetime | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    id: str
+    game: str
+    kind: str
+    url: str
+    last_attempt: datetime | None
+    last_success: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    last_count: int | None
+    probably_broken: bool
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """New codes of one game found in one cycle: one message per subscriber."""
+
+    id: int
+    game: str
+    created_at: datetime
+    codes: tuple[CodeView, ...]

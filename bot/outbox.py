@@ -1,0 +1,308 @@
+"""The delivery outbox in the database: claim due rows with a lease, record what happened.
+
+The protocol (crash safety depends on every step):
+
+1. A scrape cycle inserts one `pending` row per (announcement, subscription) in the same
+   transaction that stores the new codes, so a found code is never without its deliveries.
+2. A worker *claims* due rows: in one short transaction it sets `claimed_by` and a lease
+   (`lease_until`) and counts the attempt. On PostgreSQL the candidate rows are locked with
+   `FOR UPDATE SKIP LOCKED`, so workers in several processes never claim the same row; on
+   SQLite one writer at a time gives the same guarantee within the single process.
+3. The worker sends, and only after the platform answered records the outcome: `sent` (with
+   the message id), back to `pending` at a later time (retry), `gone` (the chat is gone; its
+   subscription is ended) or `failed` (attempts exhausted).
+4. While a worker is still busy with its rows it renews their lease (every third of it), so a
+   slow batch is not taken over. A row whose lease ran out while still `pending` — its worker
+   crashed or lost the database — is due again and is claimed by any worker.
+
+So a code is never lost: a row leaves `pending` only after the platform answered. A crash can
+double a message only for rows that were sent but whose outcome was not yet recorded: at most
+the worker's sends in flight plus the outcomes waiting to be written (see DeliveryWorker).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import repository
+from bot.domain import Platform
+from bot.models import DeliveryRow, DeliveryState, SubscriptionRow, UTCDateTime
+
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed outbox row with what the sender needs to know of its subscription."""
+
+    id: int
+    announcement_id: int
+    subscription_id: int
+    platform: Platform
+    chat_id: str
+    game: str
+    guild_id: str | None
+    role_id: str | None
+    attempts: int
+
+
+def _due(platform: Platform, now: datetime) -> Any:
+    return and_(
+        DeliveryRow.platform == str(platform),
+        DeliveryRow.state == DeliveryState.PENDING,
+        DeliveryRow.next_attempt_at <= now,
+        or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now),
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    platform: Platform,
+    *,
+    worker: str,
+    limit: int,
+    lease: timedelta,
+    now: datetime,
+) -> list[Delivery]:
+    """Claim up to `limit` due rows for `worker` until `now + lease`, oldest first."""
+    candidates = select(DeliveryRow.id).where(_due(platform, now)).order_by(DeliveryRow.id)
+    candidates = candidates.limit(limit)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list((await session.scalars(candidates)).all())
+    if not ids:
+        return []
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(ids), _due(platform, now))
+        .values(
+            claimed_by=worker,
+            lease_until=now + lease,
+            attempts=DeliveryRow.attempts + 1,
+        )
+    )
+    rows = (
+        await session.execute(
+            select(
+                DeliveryRow.id,
+                DeliveryRow.announcement_id,
+                DeliveryRow.subscription_id,
+                DeliveryRow.attempts,
+                SubscriptionRow.chat_id,
+                SubscriptionRow.game,
+                SubscriptionRow.guild_id,
+                SubscriptionRow.role_id,
+                SubscriptionRow.active,
+            )
+            .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+            .where(DeliveryRow.id.in_(ids), DeliveryRow.claimed_by == worker)
+            .order_by(DeliveryRow.id)
+        )
+    ).all()
+    claimed: list[Delivery] = []
+    ended: list[int] = []
+    for row in rows:
+        if not row.active:
+            # Unsubscribed (or found gone) after the row was queued: nothing to send.
+            ended.append(row.id)
+            continue
+        claimed.append(
+            Delivery(
+                id=row.id,
+                announcement_id=row.announcement_id,
+                subscription_id=row.subscription_id,
+                platform=platform,
+                chat_id=row.chat_id,
+                game=row.game,
+                guild_id=row.guild_id,
+                role_id=row.role_id,
+                attempts=row.attempts,
+            )
+        )
+    if ended:
+        await session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(ended))
+            .values(
+                state=DeliveryState.GONE,
+                last_error="subscription ended before delivery",
+                claimed_by=None,
+                lease_until=None,
+            )
+        )
+    return claimed
+
+
+async def renew_leases(
+    session: AsyncSession,
+    platform: Platform,
+    *,
+    worker: str,
+    lease: timedelta,
+    now: datetime,
+) -> int:
+    """Extend the lease of every row `worker` still holds (claimed, outcome not written).
+
+    A row whose lease already ran out and was claimed by another worker has that worker's
+    name now, and is left alone."""
+    result = await session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.platform == str(platform),
+            DeliveryRow.claimed_by == worker,
+            DeliveryRow.state == DeliveryState.PENDING,
+            DeliveryRow.lease_until.is_not(None),
+        )
+        .values(lease_until=now + lease)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def mark_sent(
+    session: AsyncSession, delivery_id: int, *, message_id: str | None, now: datetime
+) -> None:
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id)
+        .values(
+            state=DeliveryState.SENT,
+            message_id=message_id,
+            sent_at=now,
+            # claimed_by stays: which process sent it is worth knowing afterwards.
+            lease_until=None,
+            last_error=None,
+        )
+    )
+
+
+async def mark_sent_many(
+    session: AsyncSession, sent: Sequence[tuple[int, str | None]], *, now: datetime
+) -> None:
+    """`mark_sent` for many rows as one statement: one round trip to the database, not one
+    per row, so that recording outcomes keeps up with a platform's full sending rate."""
+    if not sent:
+        return
+    # The Core table: an executemany UPDATE by id, without the ORM's per-row bookkeeping.
+    table = cast(Table, DeliveryRow.__table__)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("sent_id"))
+        .values(
+            state=DeliveryState.SENT,
+            message_id=bindparam("sent_message_id"),
+            sent_at=now,
+            # claimed_by stays, as in mark_sent.
+            lease_until=None,
+            last_error=None,
+        ),
+        [{"sent_id": i, "sent_message_id": m} for i, m in sent],
+    )
+
+
+async def reschedule(
+    session: AsyncSession,
+    delivery_id: int,
+    *,
+    at: datetime,
+    error: str,
+    count_attempt: bool = True,
+) -> None:
+    """Back to pending, due at `at`. A rate limit does not count as a failed attempt."""
+    values: dict[str, Any] = {
+        "state": DeliveryState.PENDING,
+        "next_attempt_at": at,
+        "claimed_by": None,
+        "lease_until": None,
+        "last_error": error[:MAX_ERROR_LENGTH],
+    }
+    if not count_attempt:
+        values["attempts"] = case((DeliveryRow.attempts > 0, DeliveryRow.attempts - 1), else_=0)
+    await session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(values))
+
+
+async def mark_failed(session: AsyncSession, delivery_id: int, *, error: str) -> None:
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id)
+        .values(
+            state=DeliveryState.FAILED,
+            claimed_by=None,
+            lease_until=None,
+            last_error=error[:MAX_ERROR_LENGTH],
+        )
+    )
+
+
+async def mark_gone(
+    session: AsyncSession, delivery: Delivery, *, reason: str, now: datetime
+) -> int:
+    """The chat is gone (blocked, kicked, deleted): end its subscriptions and pending rows.
+
+    Returns the number of subscriptions ended.
+    """
+    reason = reason[:MAX_ERROR_LENGTH]
+    ended = await repository.deactivate_chat(
+        session, delivery.platform, delivery.chat_id, reason=reason, now=now
+    )
+    await session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.state == DeliveryState.PENDING,
+            DeliveryRow.subscription_id.in_(
+                select(SubscriptionRow.id).where(
+                    SubscriptionRow.platform == str(delivery.platform),
+                    SubscriptionRow.chat_id == delivery.chat_id,
+                )
+            ),
+        )
+        .values(state=DeliveryState.GONE, last_error=reason, claimed_by=None, lease_until=None)
+    )
+    return ended
+
+
+async def next_due_at(session: AsyncSession, platform: Platform) -> datetime | None:
+    """When the earliest pending row becomes due (lease or schedule), or None if none."""
+    due = func.coalesce(DeliveryRow.lease_until, DeliveryRow.next_attempt_at)
+    rows = (
+        await session.execute(
+            select(DeliveryRow.next_attempt_at, DeliveryRow.lease_until)
+            .where(
+                DeliveryRow.platform == str(platform),
+                DeliveryRow.state == DeliveryState.PENDING,
+            )
+            .order_by(due)
+            .limit(1)
+        )
+    ).first()
+    if rows is None:
+        return None
+    next_attempt_at, lease_until = rows
+    return max(filter(None, (next_attempt_at, lease_until)))
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    platform: str
+    state: str
+    count: int
+    oldest: datetime | None
+
+
+async def queue_depth(session: AsyncSession) -> Sequence[QueueDepth]:
+    rows = (
+        await session.execute(
+            select(
+                DeliveryRow.platform,
+                DeliveryRow.state,
+                func.count(),
+                func.min(DeliveryRow.created_at, type_=UTCDateTime()),
+            ).group_by(DeliveryRow.platform, DeliveryRow.state)
+        )
+    ).all()
+    return [QueueDepth(p, s, int(n), oldest) for p, s, n, oldest in rows]

@@ -1,0 +1,86 @@
+"""Publish the static site from what the database holds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import repository
+from bot.catalog import Catalog
+from bot.icons import IconStore
+from bot.site import (
+    SiteRenderer,
+    SiteSnapshot,
+    WriteReport,
+    changed_page_urls,
+    ping_indexnow,
+    render_site,
+    write_site,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SitePublisher:
+    catalog: Catalog
+    sessions: async_sessionmaker[AsyncSession]
+    site_dir: Path
+    site_url: str
+    clock: Callable[[], datetime]
+    http: httpx.AsyncClient | None = None
+    indexnow_key: str | None = None
+    # Templates and assets are loaded once per process, not once per cycle.
+    renderer: SiteRenderer = field(default_factory=SiteRenderer)
+    # Reward icons, fetched through `http` once each; built from site_dir when not given.
+    icon_store: IconStore | None = None
+
+    def __post_init__(self) -> None:
+        if self.icon_store is None:
+            # A frozen dataclass sets its derived fields this way.
+            object.__setattr__(self, "icon_store", IconStore(self.site_dir, self.http, self.clock))
+
+    async def snapshot(self) -> SiteSnapshot:
+        async with self.sessions() as session:
+            codes = await repository.public_codes(session)
+            sources = await repository.source_health(session)
+        known = set(self.catalog.games)
+        shown = tuple(c for c in codes if c.game in known)
+        urls = {item.icon_url for c in shown for item in c.items if item.icon_url}
+        icons = await self.icon_store.resolve(urls) if self.icon_store and urls else {}
+        return SiteSnapshot(
+            games=tuple(self.catalog.games.values()),
+            codes=shown,
+            sources=tuple(sources),
+            icons=icons,
+            generated_at=self.clock(),
+            site_url=self.site_url if self.site_url.endswith("/") else self.site_url + "/",
+            indexnow_key=self.indexnow_key,
+        )
+
+    async def publish(self) -> WriteReport:
+        snapshot = await self.snapshot()
+        # Rendering thousands of codes takes a while: a thread keeps the bots responsive.
+        report = await asyncio.to_thread(self._render_and_write, snapshot)
+        if report.written:
+            log.info(
+                "site: %d files written (%d bytes), %d unchanged",
+                len(report.written),
+                report.bytes_written,
+                report.unchanged,
+            )
+        if report.written and self.http is not None and self.indexnow_key:
+            pages = changed_page_urls(snapshot.site_url, report.written)
+            if pages:
+                await ping_indexnow(self.http, self.indexnow_key, snapshot.site_url, pages)
+        return report
+
+    def _render_and_write(self, snapshot: SiteSnapshot) -> WriteReport:
+        return write_site(self.site_dir, render_site(snapshot, self.renderer))

@@ -1,0 +1,82 @@
+"""`codecast status`: source health, the delivery queue and subscriptions, for people and tools."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import database, outbox, repository
+from bot.settings import Settings
+
+
+async def collect_status(settings: Settings) -> dict[str, Any]:
+    engine = database.create_engine(settings.database_url)
+    sessions = database.session_factory(engine)
+    try:
+        async with sessions() as session:
+            sources = await repository.source_health(session)
+            queue = await outbox.queue_depth(session)
+            subscriptions = await repository.count_subscriptions(session)
+    finally:
+        await engine.dispose()
+    now = datetime.now(UTC)
+    pending = [q for q in queue if q.state == "pending" and q.oldest is not None]
+    oldest = min((q.oldest for q in pending if q.oldest), default=None)
+    return {
+        "checked_at": now.isoformat(),
+        "sources": [
+            {
+                "id": s.id,
+                "game": s.game,
+                "kind": s.kind,
+                "last_success": s.last_success.isoformat() if s.last_success else None,
+                "last_attempt": s.last_attempt.isoformat() if s.last_attempt else None,
+                "consecutive_failures": s.consecutive_failures,
+                "last_count": s.last_count,
+                "last_error": s.last_error,
+                "probably_broken": s.probably_broken,
+            }
+            for s in sources
+        ],
+        "queue": [
+            {
+                "platform": q.platform,
+                "state": q.state,
+                "count": q.count,
+                "oldest": q.oldest.isoformat() if q.oldest else None,
+            }
+            for q in queue
+        ],
+        "oldest_pending_age_seconds": (now - oldest).total_seconds() if oldest else None,
+        "subscriptions": [
+            {"platform": platform, "active": active, "count": count}
+            for (platform, active), count in sorted(subscriptions.items())
+        ],
+    }
+
+
+def format_status(status: dict[str, Any]) -> str:
+    lines = ["Sources:"]
+    for s in status["sources"]:
+        flag = "  PROBABLY BROKEN" if s["probably_broken"] else ""
+        error = f"  last error: {s['last_error']}" if s["last_error"] else ""
+        lines.append(
+            f"  {s['id']:<28} {s['game']:<8} last success {s['last_success'] or 'never'}"
+            f"  failures {s['consecutive_failures']}  codes {s['last_count']}{flag}{error}"
+        )
+    if not status["sources"]:
+        lines.append("  (none checked yet)")
+    lines.append("Delivery queue:")
+    for q in status["queue"]:
+        lines.append(f"  {q['platform']:<9} {q['state']:<8} {q['count']:>8}")
+    if not status["queue"]:
+        lines.append("  (empty)")
+    age = status["oldest_pending_age_seconds"]
+    lines.append(f"Oldest pending delivery: {'none' if age is None else f'{age:.0f}s old'}")
+    lines.append("Subscriptions:")
+    for sub in status["subscriptions"]:
+        state = "active" if sub["active"] else "ended"
+        lines.append(f"  {sub['platform']:<9} {state:<7} {sub['count']:>8}")
+    if not status["subscriptions"]:
+        lines.append("  (none)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,158 @@
+"""The discord.py client: minimal intents and caches, the command tree, and guild events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import repository
+from bot.domain import Platform
+from notifiers.discord.commands import CommandContext, build_commands, user_message
+
+log = logging.getLogger(__name__)
+
+
+def minimal_intents() -> discord.Intents:
+    """Only GUILDS: guilds, roles and channels, which the permission checks need.
+
+    Slash commands arrive whatever the intents; members, presences and message content
+    (the privileged ones) and messages are neither needed nor cached.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+class CodecastTree(app_commands.CommandTree["CodecastClient"]):
+    """The command tree, with the one error handler of the Discord bot."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[CodecastClient], error: app_commands.AppCommandError
+    ) -> None:
+        message = user_message(error)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        if message is None:
+            cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+            log.error(
+                "discord /%s failed (guild %s, channel %s, user %s)",
+                command,
+                interaction.guild_id,
+                interaction.channel_id,
+                interaction.user.id,
+                exc_info=cause,
+            )
+            message = "Something went wrong on my side. Please try again in a moment."
+        else:
+            log.info(
+                "discord /%s refused (guild %s, user %s): %s",
+                command,
+                interaction.guild_id,
+                interaction.user.id,
+                type(error).__name__,
+            )
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except (discord.HTTPException, aiohttp.ClientError, RuntimeError) as exc:
+            # The token expired, Discord is down or the client is closing: nobody to tell.
+            log.warning("discord /%s: could not answer the error: %r", command, exc)
+
+
+class CodecastClient(discord.AutoShardedClient):
+    """An AutoShardedClient that keeps next to nothing in memory and ends gone guilds."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+        max_ratelimit_timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        if shard_ids is not None:
+            options["shard_ids"] = list(shard_ids)
+        super().__init__(
+            intents=minimal_intents(),
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            max_messages=None,
+            chunk_guilds_at_startup=False,
+            shard_count=shard_count,
+            max_ratelimit_timeout=max_ratelimit_timeout,
+            **options,
+        )
+        self.sessions = sessions
+        self.clock = clock
+        self.tree = CodecastTree(self)
+        self.gateway_ready = asyncio.Event()
+        self._connected_shards: set[int] = set()
+
+    def install_commands(self, ctx: CommandContext) -> None:
+        for command in build_commands(ctx):
+            self.tree.add_command(command)
+
+    async def sync_commands(self, test_guild_id: int | None = None) -> None:
+        """Register the commands: globally, and at once in a test guild when one is set."""
+        synced = await self.tree.sync()
+        log.info("discord: %d global commands synced", len(synced))
+        if test_guild_id is not None:
+            guild = discord.Object(id=test_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("discord: %d commands synced to test guild %s", len(synced), test_guild_id)
+
+    async def launch_shards(self) -> None:
+        # discord.py asks `GET /gateway/bot` for the gateway URL only when it also chooses the
+        # shard count; with a configured count it would connect to Discord's fixed gateway
+        # and bypass CODECAST_DISCORD_API_URL. So the URL is always asked for here.
+        if self.is_closed():
+            return
+        recommended, url, _limits = await self.http.get_bot_gateway()
+        if self.shard_count is None:
+            self.shard_count = recommended
+        self._connection.shard_count = self.shard_count
+        shard_ids = self.shard_ids or list(range(self.shard_count))
+        self._connection.shard_ids = shard_ids
+        gateway = yarl.URL(url)
+        for shard_id in shard_ids:
+            await self.launch_shard(gateway, shard_id, initial=shard_id == shard_ids[0])
+
+    # -- events ------------------------------------------------------------------------
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self._connected_shards.add(shard_id)
+        expected = self.shard_ids or range(self.shard_count or 1)
+        if self._connected_shards.issuperset(expected):
+            self.gateway_ready.set()
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Kicked, banned or the server deleted: its channels get nothing more."""
+        async with self.sessions.begin() as session:
+            ended = await repository.deactivate_guild(
+                session, str(guild.id), reason="bot removed from the server", now=self.clock()
+            )
+        log.info("discord: removed from guild %s; %d subscriptions ended", guild.id, ended)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        async with self.sessions.begin() as session:
+            ended = await repository.deactivate_chat(
+                session,
+                Platform.DISCORD,
+                str(channel.id),
+                reason="channel deleted",
+                now=self.clock(),
+            )
+        if ended:
+            log.info("discord: channel %s deleted; %d subscriptions ended", channel.id, ended)

@@ -1,0 +1,309 @@
+"""The slash commands: /codes, /subscribe, /unsubscribe, /subscriptions and /redeem."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import discord
+from discord import app_commands
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import repository
+from bot.catalog import Catalog
+from bot.domain import Game, Platform
+from notifiers.discord.format import (
+    NotACode,
+    RedeemButton,
+    SubscriptionLine,
+    codes_messages,
+    inert,
+    redeem_target_buttons,
+    redeem_targets,
+    redeem_text,
+    subscriptions_text,
+)
+
+log = logging.getLogger(__name__)
+
+# Discord shows at most 25 choices for an option; a larger catalog gets autocomplete.
+MAX_CHOICES = 25
+
+# What the bot needs in a channel to announce there; names as Discord's UI shows them.
+REQUIRED_CHANNEL_PERMISSIONS: Mapping[str, str] = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """What the commands need from the rest of codecast."""
+
+    catalog: Catalog
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime]
+    source_names: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- permissions -----------------------------------------------------------------------
+
+
+def missing_permissions(perms: discord.Permissions) -> list[str]:
+    """The permissions the bot lacks to announce in a channel, by their names in Discord."""
+    return [
+        label for name, label in REQUIRED_CHANNEL_PERMISSIONS.items() if not getattr(perms, name)
+    ]
+
+
+def bot_permissions_in(
+    interaction: discord.Interaction, channel: discord.abc.GuildChannel
+) -> discord.Permissions | None:
+    """The bot's permissions in `channel`, from the guild cache; None when unknown."""
+    guild = interaction.guild
+    me = guild.me if guild is not None else None
+    if me is not None:
+        return channel.permissions_for(me)
+    if interaction.channel_id == channel.id:
+        # Discord computes them for the channel the command was used in.
+        return interaction.app_permissions
+    return None
+
+
+def role_ping_warning(role: discord.Role, perms: discord.Permissions) -> str | None:
+    if role.mentionable or perms.mention_everyone:
+        return None
+    return (
+        f"Note: {role.mention} is not mentionable and I lack **Mention @everyone, @here and "
+        "All Roles** there, so announcements will name the role without pinging it."
+    )
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def game_option(catalog: Catalog) -> Callable[[F], F]:
+    """Choices for the `game` option, or autocomplete when the catalog has too many games."""
+    games = sorted(catalog.games.values(), key=lambda g: g.name.lower())
+    if len(games) <= MAX_CHOICES:
+        return app_commands.choices(
+            game=[app_commands.Choice(name=g.name, value=g.id) for g in games]
+        )
+
+    async def complete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        needle = current.lower()
+        found = [g for g in games if needle in g.name.lower() or needle in g.id.lower()]
+        return [app_commands.Choice(name=g.name, value=g.id) for g in found[:MAX_CHOICES]]
+
+    return app_commands.autocomplete(game=complete)
+
+
+def build_commands(ctx: CommandContext) -> list[app_commands.Command[Any, Any, Any]]:
+    """The commands, bound to codecast's catalog and database."""
+    catalog = ctx.catalog
+    with_games = game_option(catalog)
+
+    def known_game(game_id: str) -> Game:
+        game = catalog.games.get(game_id)
+        if game is None:
+            raise UnknownGame(game_id)
+        return game
+
+    @app_commands.command(name="codes", description="Active redemption codes with their rewards")
+    @app_commands.describe(game="Only this game's codes (all games when left out)")
+    @with_games
+    async def codes(interaction: discord.Interaction, game: str | None = None) -> None:
+        games = [known_game(game)] if game else list(catalog.games.values())
+        # The database may be slow under load; Discord's 3-second deadline is not.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with ctx.sessions() as session:
+            found = [(g, await repository.current_codes(session, g.id)) for g in games]
+        for embeds in codes_messages(found, source_names=ctx.source_names):
+            await interaction.followup.send(embeds=embeds, ephemeral=True)
+
+    @app_commands.command(
+        name="subscribe", description="Announce new codes of a game in a channel"
+    )
+    @app_commands.describe(
+        game="The game whose new codes are announced",
+        channel="Where to announce (this channel when left out)",
+        role="A role to mention with each announcement",
+    )
+    @with_games
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def subscribe(
+        interaction: discord.Interaction,
+        game: str,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+    ) -> None:
+        chosen = known_game(game)
+        target = announce_channel(interaction, channel)
+        if role is not None and role.is_default():
+            raise CommandRefused("Pick a role to mention; @everyone cannot be pinged by codecast.")
+        perms = bot_permissions_in(interaction, target)
+        if perms is None:
+            raise CommandRefused(
+                f"I cannot check my permissions in {target.mention} yet; try again in a minute."
+            )
+        missing = missing_permissions(perms)
+        if missing:
+            raise CommandRefused(
+                f"I cannot announce in {target.mention}: I am missing "
+                f"**{', '.join(missing)}** there. Give codecast these permissions in the "
+                "channel settings, then run /subscribe again."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with ctx.sessions.begin() as session:
+            await repository.subscribe(
+                session,
+                Platform.DISCORD,
+                str(target.id),
+                chosen.id,
+                now=ctx.clock(),
+                guild_id=str(target.guild.id),
+                role_id=str(role.id) if role is not None else None,
+            )
+        text = f"New **{inert(chosen.name)}** codes will be announced in {target.mention}"
+        text += f", mentioning {role.mention}." if role is not None else "."
+        warning = role_ping_warning(role, perms) if role is not None else None
+        if warning:
+            text += "\n" + warning
+        await interaction.followup.send(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(name="unsubscribe", description="Stop announcing a game in a channel")
+    @app_commands.describe(
+        game="The game to stop announcing", channel="The channel (this channel when left out)"
+    )
+    @with_games
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def unsubscribe(
+        interaction: discord.Interaction,
+        game: str,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        chosen = known_game(game)
+        target = announce_channel(interaction, channel)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with ctx.sessions.begin() as session:
+            ended = await repository.unsubscribe(
+                session, Platform.DISCORD, str(target.id), chosen.id, now=ctx.clock()
+            )
+        name = inert(chosen.name)
+        text = (
+            f"{target.mention} will no longer get **{name}** codes."
+            if ended
+            else f"{target.mention} was not subscribed to **{name}** codes."
+        )
+        await interaction.followup.send(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(
+        name="subscriptions", description="Which channels of this server get which games"
+    )
+    @app_commands.guild_only()
+    async def subscriptions(interaction: discord.Interaction) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # guild_only
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with ctx.sessions() as session:
+            found = await repository.guild_subscriptions(session, str(guild_id))
+        lines = [
+            SubscriptionLine(
+                s.chat_id,
+                catalog.games[s.game].name if s.game in catalog.games else s.game,
+                s.role_id,
+            )
+            for s in found
+        ]
+        for text in subscriptions_text(lines):
+            await interaction.followup.send(
+                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+
+    @app_commands.command(name="redeem", description="The redeem link for a code or a gift link")
+    @app_commands.describe(
+        code="A code, or a gift link with ?code= in it", game="The game (guessed when left out)"
+    )
+    @with_games
+    async def redeem(interaction: discord.Interaction, code: str, game: str | None = None) -> None:
+        if game is not None:
+            known_game(game)
+        try:
+            targets = redeem_targets(code, list(catalog.games.values()), game_id=game)
+        except NotACode as exc:
+            raise CommandRefused(str(exc)) from None
+        await interaction.response.send_message(
+            redeem_text(targets),
+            view=link_view(redeem_target_buttons(targets)),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    return [codes, subscribe, unsubscribe, subscriptions, redeem]
+
+
+def announce_channel(
+    interaction: discord.Interaction, channel: discord.TextChannel | None
+) -> discord.TextChannel:
+    """The channel a subscription is for: the one named, else the one the command came from."""
+    if channel is not None:
+        return channel
+    here = interaction.channel
+    if isinstance(here, discord.TextChannel):
+        return here
+    raise CommandRefused("Announcements go to text channels; name one with the `channel` option.")
+
+
+def link_view(buttons: Sequence[RedeemButton]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(discord.ui.Button(label=button.label, url=button.url))
+    return view
+
+
+# --- what a user is told when a command cannot do its job --------------------------------
+
+
+class CommandRefused(app_commands.AppCommandError):
+    """The command cannot do what was asked; the message says why, for the user."""
+
+
+class UnknownGame(CommandRefused):
+    def __init__(self, game_id: str) -> None:
+        super().__init__(
+            f"I do not know the game `{inert(game_id)[:40]}`. Pick one from the list."
+        )
+
+
+def user_message(error: app_commands.AppCommandError) -> str | None:
+    """The short answer for an error a user caused; None for our own failures."""
+    match error:
+        case CommandRefused():
+            return str(error)
+        case app_commands.MissingPermissions():
+            return "Only members with the **Manage Server** permission can change subscriptions."
+        case app_commands.NoPrivateMessage():
+            return "This command works in servers only."
+        case app_commands.TransformerError():
+            return "I cannot see that channel or role. Check my permissions and try again."
+        case app_commands.CommandOnCooldown():
+            return f"Slow down: try again in {error.retry_after:.0f}s."
+        case app_commands.CheckFailure():
+            return "You cannot use this command here."
+    return None

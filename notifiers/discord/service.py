@@ -1,0 +1,119 @@
+"""The Discord bot's lifecycle: log in, sync commands, hold the gateway, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from discord.http import Route
+
+from bot.domain import Platform
+from notifiers.delivery import Sender
+from notifiers.discord.bot import CodecastClient
+from notifiers.discord.sender import DiscordSender
+
+log = logging.getLogger(__name__)
+
+# How long `start` waits for every shard's READY before it returns anyway; the gateway keeps
+# trying in the background (discord.py reconnects on its own).
+GATEWAY_START_TIMEOUT_SECONDS = 60.0
+
+
+class DiscordService:
+    """codecast's Discord side for the composition root: the client and its sender.
+
+    `CODECAST_DISCORD_API_URL` is applied through `discord.http.Route.BASE`, the only way
+    discord.py offers to send its REST traffic (interaction callbacks and follow-ups
+    included) somewhere else. That is a class attribute, so it is process-global: set at
+    `start`, put back at `stop`; two services with different URLs cannot run at once.
+
+    A discord.py client is not meant to start again once closed (its shard queue keeps the
+    close), so a start after a stop builds a fresh client with `make_client`.
+    """
+
+    platform = Platform.DISCORD
+
+    def __init__(
+        self,
+        client: CodecastClient,
+        sender: DiscordSender,
+        *,
+        make_client: Callable[[], CodecastClient],
+        token: str,
+        api_url: str | None = None,
+        test_guild_id: int | None = None,
+        start_timeout: float = GATEWAY_START_TIMEOUT_SECONDS,
+    ) -> None:
+        self._make_client = make_client
+        self.client = client
+        # `sender` as the composition root sees it (the ChatService protocol's type), and
+        # the same object with its Discord side (edits, readiness).
+        self.sender: Sender = sender
+        self.discord_sender = sender
+        self._token = token
+        self._api_url = api_url.rstrip("/") if api_url else None
+        self._test_guild_id = test_guild_id
+        self._start_timeout = start_timeout
+        self._previous_base: str | None = None
+        self._gateway: asyncio.Task[None] | None = None
+        self._used = False
+
+    def __repr__(self) -> str:
+        # Never the token.
+        return f"<DiscordService api={self._api_url or Route.BASE!r}>"
+
+    async def start(self, *, commands: bool = True) -> None:
+        if self._used:
+            self.client = self._make_client()
+            self.discord_sender.client = self.client
+        self._used = True
+        if self._api_url is not None and self._previous_base is None:
+            self._previous_base = Route.BASE
+            Route.BASE = self._api_url
+        await self.client.login(self._token)
+        user = self.client.user
+        log.info("discord: logged in as %s (%s)", user, user.id if user else "?")
+        self.discord_sender.ready = True
+        if not commands:
+            return
+        await self.client.sync_commands(self._test_guild_id)
+        self._gateway = asyncio.create_task(self._hold_gateway(), name="discord-gateway")
+        ready = asyncio.create_task(self.client.gateway_ready.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {ready, self._gateway},
+                timeout=self._start_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            ready.cancel()
+        if self._gateway in done:
+            # A fatal gateway error (bad token, privileged intents): raise it to the caller.
+            await self._gateway
+            raise RuntimeError("the Discord gateway closed during start")
+        if ready not in done:
+            log.warning(
+                "discord: gateway not ready after %.0fs; still trying in the background",
+                self._start_timeout,
+            )
+
+    async def _hold_gateway(self) -> None:
+        await self.client.connect(reconnect=True)
+
+    async def stop(self) -> None:
+        self.discord_sender.ready = False
+        try:
+            if self._used:  # a client never started has nothing open (and cannot close)
+                await self.client.close()
+            if self._gateway is not None:
+                self._gateway.cancel()
+                # Whatever ended the gateway was logged by discord.py; stopping goes on.
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._gateway
+                self._gateway = None
+        finally:
+            if self._previous_base is not None:
+                Route.BASE = self._previous_base
+                self._previous_base = None

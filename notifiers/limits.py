@@ -1,0 +1,169 @@
+"""Rate limits a sender obeys before it sends, so that 429s are the exception, not the signal."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiolimiter import AsyncLimiter
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` sends per `seconds`."""
+
+    count: float
+    seconds: float
+
+
+class KeyedLimiter:
+    """One leaky-bucket limiter per key (chat, channel), created on first use.
+
+    Only recently used keys are kept: a key idle for longer than its bucket needs to drain
+    has nothing left to remember, so memory stays bounded by the sends of the last moments,
+    not by the number of subscribers.
+    """
+
+    def __init__(self, rate: Rate, *, max_keys: int = 10_000) -> None:
+        self.rate = rate
+        self.max_keys = max_keys
+        self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
+
+    def limiter(self, key: str) -> AsyncLimiter:
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = AsyncLimiter(self.rate.count, self.rate.seconds)
+            self._limiters[key] = limiter
+            self._evict()
+        else:
+            self._limiters.move_to_end(key)
+        return limiter
+
+    def _evict(self) -> None:
+        while len(self._limiters) > self.max_keys:
+            key, limiter = next(iter(self._limiters.items()))
+            if not limiter.has_capacity(self.rate.count):
+                # Still draining: forgetting it would let the next send burst early.
+                break
+            del self._limiters[key]
+
+    def __len__(self) -> int:
+        return len(self._limiters)
+
+
+class PauseGate:
+    """A gate every sender passes; a 429 closes it for everybody until `retry_after` is over.
+
+    Without it, a global 429 answered to one send would be followed by a herd of others
+    hitting the same wall.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        self._until = max(self._until, self._clock() + seconds)
+
+    @property
+    def paused(self) -> bool:
+        return self._until > self._clock()
+
+    async def wait(self) -> None:
+        # A loop, not an Event: another 429 may push the end of the pause further out.
+        while (delay := self._until - self._clock()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(delay)
+
+
+class Pacer:
+    """Evenly spaced acquisitions, one per `interval`, each allowed up to `early` s ahead.
+
+    `AsyncLimiter(1, interval)` spaces sends the same way but restarts its clock at every
+    wake-up, and event-loop timers wake up to a millisecond late: at hundreds of sends per
+    second that costs a quarter of the rate. A pacer keeps its schedule instead (the generic
+    cell rate algorithm): after a late send the next may go up to `early` seconds sooner, so
+    lateness is made up, never banked beyond `early`. Waiters are served first come, first
+    served.
+    """
+
+    def __init__(
+        self, interval: float, *, early: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if interval <= 0 or not 0 <= early < interval:
+            raise ValueError("need interval > 0 and 0 <= early < interval")
+        self.interval = interval
+        self.early = early
+        self._clock = clock
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            wait = self._next - self.early - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+                now = self._clock()
+            self._next = max(now, self._next) + self.interval
+
+
+class AnsweredWindow:
+    """At most `count` requests in any `seconds` as the server counts them, whatever the delays.
+
+    A request reaches the server some time between being sent and being answered, and that
+    time varies: a new connection, a TLS handshake, a busy CPU on either end. Limiters that
+    count sends can then see a request arrive late and the next ones on time, squeezing more
+    than `count` into the server's window. Here a request may start only once the `count`-th
+    one before it was *answered* at least `seconds` ago, so it arrives at least `seconds`
+    after that one did. The cost is one round trip per window.
+
+    `acquire()` returns a slot; call `slot.answered()` when the answer came (or the request
+    failed without one), or the window stops.
+    """
+
+    def __init__(
+        self, count: int, seconds: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if count < 1 or seconds <= 0:
+            raise ValueError("need count >= 1 and seconds > 0")
+        self.window = seconds
+        self._clock = clock
+        self._slots: deque[WindowSlot] = deque(maxlen=count)
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> WindowSlot:
+        async with self._lock:
+            while len(self._slots) == self._slots.maxlen:
+                oldest = self._slots[0]
+                if oldest.answered_at is None:
+                    await oldest.wait()
+                    continue
+                wait = oldest.answered_at + self.window - self._clock()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            slot = WindowSlot(self._clock)
+            self._slots.append(slot)
+            return slot
+
+
+class WindowSlot:
+    """One request's place in an AnsweredWindow."""
+
+    __slots__ = ("_clock", "_done", "answered_at")
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._done = asyncio.Event()
+        self.answered_at: float | None = None
+
+    def answered(self) -> None:
+        if self.answered_at is None:
+            self.answered_at = self._clock()
+            self._done.set()
+
+    async def wait(self) -> None:
+        await self._done.wait()

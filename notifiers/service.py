@@ -1,0 +1,27 @@
+"""What the composition root needs from a chat platform: its sender and its lifecycle."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.domain import Platform
+from notifiers.delivery import Sender
+
+
+class ChatService(Protocol):
+    """A platform's bot: started and stopped by the composition root on the shared loop."""
+
+    # Read-only in the protocol, so a service may hold a more specific sender type.
+    @property
+    def platform(self) -> Platform: ...
+
+    @property
+    def sender(self) -> Sender: ...
+
+    async def start(self, *, commands: bool = True) -> None:
+        """Log in; with `commands`, also listen for users' commands. Returns once running."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop listening and close connections; safe to call after a failed start."""
+        ...

@@ -1,0 +1,107 @@
+"""Telegram: the python-telegram-bot Application, its commands, and the announcement sender."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import ApplicationBuilder
+
+from bot.catalog import Catalog
+from bot.settings import Settings
+from notifiers.limits import Rate
+from notifiers.telegram.admin import AdminCache
+from notifiers.telegram.bot import TelegramApp, TelegramCommands
+from notifiers.telegram.expiry import EXPIRY_CHECK_SECONDS, ExpiryEditor
+from notifiers.telegram.limits import TelegramLimits
+from notifiers.telegram.sender import TelegramSender
+from notifiers.telegram.service import TelegramService, Webhook
+from notifiers.telegram.transport import AiohttpRequest
+
+__all__ = ["TelegramLimits", "TelegramService", "build_service", "limits_from"]
+
+# Updates handled at once: taps and commands of different users do not wait for each other.
+CONCURRENT_UPDATES = 32
+
+
+def file_url_for(api_url: str) -> str:
+    """A local Bot API server serves files next to the API: …/bot → …/file/bot."""
+    base = api_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+def limits_from(settings: Settings) -> TelegramLimits:
+    """The sending limits in the settings; 0 turns one off."""
+
+    def rate(count: float, seconds: float) -> Rate | None:
+        return Rate(count, seconds) if count > 0 else None
+
+    return TelegramLimits(
+        overall=rate(settings.telegram_rate_overall, 1.0),
+        per_chat=rate(settings.telegram_rate_per_chat, 1.0),
+        per_group=rate(settings.telegram_rate_per_group, 60.0),
+    )
+
+
+def build_application(
+    settings: Settings, send: AiohttpRequest, poll: AiohttpRequest | None
+) -> TelegramApp:
+    """The Application on codecast's transport; without `poll`, updates come by webhook."""
+    if settings.telegram_token is None:
+        raise ValueError("TELEGRAM_TOKEN is not set")
+    # No `Defaults`: every call states its parse mode, and without them ExtBot skips a pass
+    # over the arguments of each of the many sends.
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .request(send)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .job_queue(None)
+    )
+    if settings.telegram_api_url:
+        builder = builder.base_url(settings.telegram_api_url).base_file_url(
+            file_url_for(settings.telegram_api_url)
+        )
+    builder = builder.updater(None) if poll is None else builder.get_updates_request(poll)
+    return builder.build()
+
+
+def build_service(
+    settings: Settings,
+    catalog: Catalog,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    *,
+    limits: TelegramLimits | None = None,
+    expiry_check: float = EXPIRY_CHECK_SECONDS,
+) -> TelegramService:
+    """Wire the bot once; nothing connects until `start()`."""
+    webhook = None
+    if settings.telegram_webhook_url:
+        secret = settings.telegram_webhook_secret
+        webhook = Webhook(
+            url=settings.telegram_webhook_url,
+            secret=secret.get_secret_value() if secret is not None else None,
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+        )
+    send = AiohttpRequest(pool_size=settings.telegram_connections)
+    # Long polls get their own connection, so they never hold one that sends need.
+    poll = AiohttpRequest(pool_size=1) if webhook is None else None
+    application = build_application(settings, send, poll)
+    sender = TelegramSender(
+        application.bot,
+        catalog,
+        sessions,
+        clock=clock,
+        limits=limits or limits_from(settings),
+    )
+    commands = TelegramCommands(catalog, sessions, clock=clock, admins=AdminCache(application.bot))
+    commands.register(application)
+    expiry = ExpiryEditor(
+        application.bot, catalog, sessions, sender.limits, clock=clock, interval=expiry_check
+    )
+    return TelegramService(application, sender, commands, expiry=expiry, webhook=webhook)

@@ -1,0 +1,161 @@
+"""The Telegram bot's lifecycle on the shared event loop: log in, listen, send, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken
+
+from bot.domain import Platform
+from notifiers.telegram.bot import TelegramApp, TelegramCommands
+from notifiers.telegram.expiry import ExpiryEditor, stop_task
+from notifiers.telegram.format import COMMANDS
+from notifiers.telegram.sender import TelegramSender
+
+log = logging.getLogger(__name__)
+
+# The update kinds the bot handles; Telegram sends only these, which saves it and us work.
+ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "my_chat_member")
+# Seconds one getUpdates call waits for news before answering empty (a long poll).
+POLL_TIMEOUT = timedelta(seconds=10)
+# Telegram's header carrying the webhook secret (Bot API setWebhook, secret_token).
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+# Telegram sends updates to a webhook over at most this many connections at once.
+WEBHOOK_CONNECTIONS = 40
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Receive updates on `listen:port` at the path of `url`, which Telegram is told to call."""
+
+    url: str
+    secret: str | None
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+
+class TelegramService:
+    """The `ChatService` for Telegram: a python-telegram-bot Application and its sender."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(
+        self,
+        application: TelegramApp,
+        sender: TelegramSender,
+        commands: TelegramCommands,
+        *,
+        expiry: ExpiryEditor | None = None,
+        webhook: Webhook | None = None,
+        poll_timeout: timedelta = POLL_TIMEOUT,
+    ) -> None:
+        self.application = application
+        self.sender = sender
+        self.commands = commands
+        self.expiry = expiry
+        self.webhook = webhook
+        self.poll_timeout = poll_timeout
+        self._initialized = False
+        self._webhook_runner: web.AppRunner | None = None
+        self._expiry_task: asyncio.Task[None] | None = None
+
+    async def start(self, *, commands: bool = True) -> None:
+        app = self.application
+        # getMe: fails fast on a wrong token or an unreachable API.
+        try:
+            await app.initialize()
+        except InvalidToken:
+            await app.bot.shutdown()
+            # PTB's message repeats the token, and the caller logs it.
+            raise InvalidToken("Telegram rejected the bot token (TELEGRAM_TOKEN)") from None
+        except BaseException:
+            # A failed log-in leaves the HTTP sessions open: PTB's Application.shutdown
+            # only undoes a complete initialize.
+            await app.bot.shutdown()
+            raise
+        self._initialized = True
+        self.sender.ready = True
+        me = app.bot.bot
+        log.info("telegram: logged in as @%s", me.username)
+        if not commands:
+            return
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        await app.start()
+        if self.webhook is not None:
+            await self._start_webhook(self.webhook)
+            log.info("telegram: receiving updates at %s", self.webhook.url)
+        elif app.updater is not None:
+            await app.updater.start_polling(
+                timeout=self.poll_timeout, allowed_updates=list(ALLOWED_UPDATES)
+            )
+            log.info("telegram: polling for updates")
+        if self.expiry is not None:
+            # With the commands: there is one such process per bot, so each edit is made once.
+            self._expiry_task = asyncio.create_task(self.expiry.run(), name="telegram-expiry")
+
+    async def stop(self) -> None:
+        app = self.application
+        self.sender.ready = False
+        await stop_task(self._expiry_task)
+        self._expiry_task = None
+        if self._webhook_runner is not None:
+            await self._webhook_runner.cleanup()
+            self._webhook_runner = None
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if self._initialized:
+            await app.shutdown()
+            self._initialized = False
+
+    # --- webhook ----------------------------------------------------------------------------
+
+    async def _start_webhook(self, webhook: Webhook) -> None:
+        """Serve the webhook with aiohttp and tell Telegram where it is.
+
+        PTB's own webhook server needs tornado; aiohttp is here already, and a handler that
+        checks the secret and queues the update is all a webhook is (PTB's custom-webhook
+        pattern: put `Update`s on `application.update_queue`).
+        """
+        server = web.Application(client_max_size=1024 * 1024)
+        server.router.add_post(webhook.path, self._receive)
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, webhook.listen, webhook.port).start()
+        self._webhook_runner = runner
+        await self.application.bot.set_webhook(
+            url=webhook.url,
+            secret_token=webhook.secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            max_connections=WEBHOOK_CONNECTIONS,
+        )
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        secret = self.webhook.secret if self.webhook is not None else None
+        if secret is not None:
+            given = request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), secret.encode()):
+                return web.Response(status=403)
+        try:
+            data: Any = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400)
+        if not isinstance(data, dict):
+            return web.Response(status=400)
+        update = Update.de_json(data, self.application.bot)
+        await self.application.update_queue.put(update)
+        return web.Response()

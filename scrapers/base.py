@@ -1,0 +1,211 @@
+"""What every scraper shares: the module contract, the SourceError family, and fetching.
+
+A scraper module exposes two functions:
+
+    async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched
+    def parse(body: bytes, game: Game, source: SourceConfig) -> list[ScrapedCode]
+
+`parse` is pure: bytes in, codes out, no I/O. It raises `SourceChanged` when the page no
+longer has the shape it knows (a layout change, garbage), and returns an empty list when the
+shape is right but holds no codes (HoYoLAB between livestreams).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from bot.domain import Game, ScrapedCode, SourceConfig
+
+log = logging.getLogger(__name__)
+
+
+class SourceError(Exception):
+    """Something went wrong with one source; `status` is the word stored on its row."""
+
+    status = "error"
+
+
+class SourceUnavailable(SourceError):
+    """The source could not be reached: network error, timeout, 5xx or 429."""
+
+    status = "unavailable"
+
+
+class SourceRejected(SourceError):
+    """The source answered with a client error (403, 404, 410, ...): the URL or access is wrong."""
+
+    status = "rejected"
+
+
+class SourceTooLarge(SourceError):
+    """The response was larger than the configured cap."""
+
+    status = "too-large"
+
+
+class SourceChanged(SourceError):
+    """The response no longer has the shape the parser knows: a layout change or garbage."""
+
+    status = "changed"
+
+
+@dataclass(frozen=True)
+class Validators:
+    """HTTP validators kept per source for conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetched response. `body` is None when the server said 304 Not Modified."""
+
+    body: bytes | None
+    validators: Validators
+    content_type: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.body is None
+
+
+class Scraper(Protocol):
+    """The contract of a scraper module (see the module docstring)."""
+
+    async def fetch(
+        self, fetcher: Fetcher, source: SourceConfig, validators: Validators
+    ) -> Fetched: ...
+
+    def parse(self, body: bytes, game: Game, source: SourceConfig) -> list[ScrapedCode]: ...
+
+
+class _Retryable(Exception):
+    """Internal: a failure worth another try (timeout, connection error, 5xx)."""
+
+    def __init__(self, error: SourceError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Fetcher:
+    """One shared httpx.AsyncClient with a concurrency limit, a size cap and retries."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        max_bytes: int = 5_000_000,
+        concurrency: int = 8,
+        retries: int = 2,
+        backoff: float = 0.5,
+    ) -> None:
+        self.client = client
+        self.max_bytes = max_bytes
+        self.retries = retries
+        self.backoff = backoff
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def get(
+        self,
+        url: str,
+        *,
+        validators: Validators = Validators(),  # frozen, so safe as a default
+        headers: dict[str, str] | None = None,
+    ) -> Fetched:
+        """GET `url`, conditionally when validators are known, retrying transient failures."""
+        request_headers = dict(headers or {})
+        if validators.etag:
+            request_headers["If-None-Match"] = validators.etag
+        if validators.last_modified:
+            request_headers["If-Modified-Since"] = validators.last_modified
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retries + 1),
+            # Exponential backoff plus jitter in proportion to it (tenacity's
+            # wait_exponential_jitter adds a whole second and renamed its arguments in 9.x).
+            wait=wait_exponential(multiplier=self.backoff, max=10 * self.backoff)
+            + wait_random(0, self.backoff),
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    async with self._slots:
+                        return await self._get_once(url, request_headers, validators)
+        except _Retryable as exc:
+            raise exc.error from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _get_once(
+        self, url: str, headers: dict[str, str], validators: Validators
+    ) -> Fetched:
+        try:
+            # Sites move pages (http to https, renamed articles); the client may be built
+            # without redirects, so they are asked for here, where a redirect is never final.
+            async with self.client.stream(
+                "GET", url, headers=headers, follow_redirects=True
+            ) as response:
+                if response.status_code == 304:
+                    return Fetched(body=None, validators=validators)
+                if response.status_code >= 500 or response.status_code == 429:
+                    raise _Retryable(SourceUnavailable(f"HTTP {response.status_code}"))
+                if response.status_code >= 300:
+                    raise SourceRejected(f"HTTP {response.status_code}")
+                declared = response.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                    raise SourceTooLarge(f"{declared} bytes is over the {self.max_bytes} cap")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise SourceTooLarge(f"more than the {self.max_bytes}-byte cap")
+                    chunks.append(chunk)
+                return Fetched(
+                    body=b"".join(chunks),
+                    validators=Validators(
+                        etag=response.headers.get("ETag"),
+                        last_modified=response.headers.get("Last-Modified"),
+                    ),
+                    content_type=response.headers.get("Content-Type", ""),
+                )
+        except httpx.TimeoutException as exc:
+            raise _Retryable(SourceUnavailable(f"timed out ({type(exc).__name__})")) from exc
+        except httpx.TransportError as exc:
+            raise _Retryable(SourceUnavailable(f"network error: {exc}")) from exc
+        except httpx.DecodingError as exc:
+            # A broken gzip or brotli stream: the server's fault, and usually a passing one.
+            raise _Retryable(SourceUnavailable(f"undecodable response: {exc}")) from exc
+        except httpx.TooManyRedirects as exc:
+            raise SourceRejected("too many redirects") from exc
+        except (httpx.InvalidURL, ValueError) as exc:
+            # ValueError: httpx hands some malformed URLs to urllib (cookies), which says so.
+            raise SourceRejected(f"invalid URL: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise SourceUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+async def fetch_url(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:
+    """The plain fetch most scrapers use: a conditional GET of the source's URL."""
+    return await fetcher.get(source.url, validators=validators)
+
+
+def decode_text(body: bytes) -> str:
+    """Bytes to text for parsers: UTF-8 (with or without BOM), falling back without failing."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", errors="replace")

@@ -1,0 +1,100 @@
+"""The generic code extractor: any page (HTML, Markdown, wikitext, JSON, JS, text) to codes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.domain import Game, ScrapedCode
+from scrapers.extract.candidates import resolve
+from scrapers.extract.context import Section
+from scrapers.extract.games import GameScope
+from scrapers.extract.html import HtmlReader
+from scrapers.extract.jsonish import data_literals
+from scrapers.extract.markdown import MarkdownReader, Placeholder
+from scrapers.extract.model import Occurrence
+from scrapers.extract.sniff import (
+    MAX_INPUT_BYTES,
+    Format,
+    decode,
+    document_format,
+    looks_binary,
+    sniff,
+)
+from scrapers.extract.structured import DataReader
+from scrapers.extract.wikitext import WikitextReader
+
+__all__ = ["MAX_INPUT_BYTES", "extract_codes", "is_text"]
+
+log = logging.getLogger(__name__)
+
+# Documents nested inside data (a wiki page in an API answer) are read this deep at most.
+_MAX_NESTING = 3
+
+
+def is_text(body: bytes) -> bool:
+    """False for bodies that are not text at all (images, archives, binary garbage)."""
+    return not looks_binary(body[:MAX_INPUT_BYTES])
+
+
+def extract_codes(
+    body: bytes,
+    game: Game,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+) -> list[ScrapedCode]:
+    """The codes of `game` on a page, deduplicated case-insensitively, in page order.
+
+    Never raises: a body it cannot read yields no codes. Only the first MAX_INPUT_BYTES
+    bytes are looked at.
+    """
+    try:
+        if not body or looks_binary(body[:MAX_INPUT_BYTES]):
+            return []
+        text = decode(body[:MAX_INPUT_BYTES], content_type)
+        page = _Page(game)
+        occurrences = page.read(text, sniff(text, filename, content_type))
+        return resolve(occurrences, game, page.scope)
+    except Exception:  # a broken page must never break a scrape cycle
+        log.warning("extractor failed on %s", filename or "a page", exc_info=True)
+        return []
+
+
+class _Page:
+    """The readers for one game, wired so each can hand nested documents to the others."""
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+        self.scope = GameScope(game)
+        self._nesting = 0
+        self.data = DataReader(game, self.scope, self._document)
+        self.html = HtmlReader(game, self.scope, self._data)
+        self.wikitext = WikitextReader(game, self.scope, self._markdown)
+
+    def read(self, text: str, fmt: Format) -> list[Occurrence]:
+        if fmt is Format.DATA:
+            found: list[Occurrence] = []
+            for value in data_literals(text):
+                found.extend(self.data.read(value, Section()))
+            return found
+        if fmt is Format.HTML:
+            return self.html.read(text)
+        if fmt is Format.WIKITEXT:
+            return self.wikitext.read(text)
+        return self._markdown({}).read(text)
+
+    def _markdown(self, placeholders: dict[str, Placeholder]) -> MarkdownReader:
+        return MarkdownReader(self.game, self.scope, self._data, placeholders)
+
+    def _data(self, value: Any, section: Section) -> list[Occurrence]:
+        return self.data.read(value, section)
+
+    def _document(self, text: str, section: Section) -> list[Occurrence]:
+        if self._nesting >= _MAX_NESTING:
+            return []
+        self._nesting += 1
+        try:
+            return self.read(text, document_format(text))
+        finally:
+            self._nesting -= 1

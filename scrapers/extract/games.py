@@ -1,0 +1,204 @@
+"""Which game a part of a page is about: known game names, keys and redeem-site hosts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.domain import Game
+
+
+class Scope(Enum):
+    """Whether a part of a page is about the requested game."""
+
+    OURS = "ours"
+    NEUTRAL = "neutral"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Family:
+    """One game as pages name it: in prose (`names`), as data keys (`keys`), by redeem host."""
+
+    id: str
+    names: tuple[str, ...]
+    keys: tuple[str, ...]
+    hosts: tuple[str, ...] = ()
+
+
+# Games that share pages with the catalog's games (multi-game trackers, HoYoverse and Kuro
+# titles, other gacha games). Names are matched in headings; keys only as whole data keys or
+# field values, since short ones ("sr", "mc") would match anything in prose.
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        "genshin",
+        ("genshin impact", "genshin", "原神", "yuanshen"),
+        ("genshin", "genshinimpact", "gi", "ys", "hk4e", "yuanshen", "原神"),
+        ("genshin.hoyoverse.com", "genshin.mihoyo.com", "ys.mihoyo.com"),
+    ),
+    Family(
+        "hsr",
+        (
+            "honkai: star rail",
+            "honkai star rail",
+            "star rail",
+            "starrail",
+            "星穹铁道",
+            "崩壊：スターレイル",
+        ),
+        ("hsr", "sr", "starrail", "honkaistarrail", "hkrpg", "星穹铁道", "崩坏星穹铁道"),
+        ("hsr.hoyoverse.com", "sr.mihoyo.com"),
+    ),
+    Family(
+        "zzz",
+        ("zenless zone zero", "zenless", "绝区零", "ゼンレスゾーンゼロ"),
+        ("zzz", "zenless", "zenlesszonezero", "nap", "绝区零"),
+        ("zenless.hoyoverse.com", "zzz.mihoyo.com"),
+    ),
+    Family(
+        "hi3",
+        ("honkai impact 3rd", "honkai impact 3", "honkai impact", "崩坏3", "崩坏三"),
+        ("hi3", "honkai", "honkaiimpact", "honkaiimpact3", "honkaiimpact3rd", "bh3", "崩坏3"),
+    ),
+    Family(
+        "wuwa",
+        ("wuthering waves", "鸣潮", "鳴潮"),
+        ("wuwa", "wutheringwaves", "mc", "鸣潮"),
+    ),
+    Family(
+        "tot",
+        ("tears of themis", "未定事件簿"),
+        ("tot", "themis", "tearsofthemis", "nxx"),
+        ("tot.hoyoverse.com",),
+    ),
+    Family(
+        "endfield",
+        ("arknights: endfield", "arknights endfield", "endfield", "终末地"),
+        ("endfield", "arknightsendfield", "终末地"),
+    ),
+    Family("arknights", ("arknights", "明日方舟"), ("arknights", "明日方舟")),
+    Family(
+        "nte",
+        ("neverness to everness", "异环"),
+        ("nte", "yuhuan", "nevernesstoeverness", "异环"),
+    ),
+    Family("hna", ("honkai nexus anima",), ("hna", "honkainexusanima")),
+    Family(
+        "pgr", ("punishing: gray raven", "punishing gray raven"), ("pgr", "punishinggrayraven")
+    ),
+    Family("tof", ("tower of fantasy",), ("tof", "toweroffantasy")),
+    Family("r1999", ("reverse: 1999", "reverse 1999"), ("reverse1999",)),
+    Family("nikke", ("goddess of victory: nikke", "nikke"), ("nikke",)),
+    Family("infinitynikki", ("infinity nikki",), ("infinitynikki",)),
+    Family("bluearchive", ("blue archive",), ("bluearchive",)),
+    Family("snowbreak", ("snowbreak",), ("snowbreak",)),
+    Family("azurlane", ("azur lane",), ("azurlane",)),
+)
+
+
+def normalize(text: str) -> str:
+    """Lower-case and drop everything but letters and digits (CJK included)."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+class GameScope:
+    """Tells for a heading, a data key or a field value which game it is about."""
+
+    def __init__(self, game: Game) -> None:
+        wanted = {normalize(game.id), normalize(game.name)}
+        self.ours: Family | None = None
+        for family in FAMILIES:
+            if wanted & ({family.id} | {normalize(k) for k in family.keys + family.names}):
+                self.ours = family
+                break
+        self.others = tuple(f for f in FAMILIES if f is not self.ours)
+        own_names = {game.name.lower()}
+        own_keys = set(wanted)
+        if self.ours is not None:
+            own_names.update(self.ours.names)
+            own_keys.update(normalize(k) for k in self.ours.keys + self.ours.names)
+        self._own_keys = frozenset(own_keys)
+        self._other_keys = (
+            frozenset(normalize(k) for f in self.others for k in f.keys + f.names) - self._own_keys
+        )
+        self._own_text = _NameSet(own_names)
+        self._other_text = _NameSet({n for f in self.others for n in f.names} - own_names)
+        self._own_hosts = frozenset(self.ours.hosts if self.ours else ())
+        if game.redeem_url:
+            host = _host(game.redeem_url)
+            if host:
+                self._own_hosts |= {host}
+        self._other_hosts = frozenset(h for f in self.others for h in f.hosts) - self._own_hosts
+        # Our own names are not codes, except where the structure says so (a wiki's code
+        # table can list a code that is the game's name in another language).
+        self.own_aliases = self._own_keys
+        self.stopwords = frozenset(w.lower() for w in game.stopwords)
+
+    def of_text(self, text: str) -> Scope | None:
+        """The game a heading names, or None when it names none."""
+        low = text.lower()
+        words = f" {' '.join(_WORD.findall(low))} "
+        if self._own_text.found_in(low, words):
+            return Scope.OURS
+        if self._other_text.found_in(low, words):
+            return Scope.OTHER
+        return None
+
+    def of_key(self, key: str) -> Scope | None:
+        """The game a data key or a short field value (a slug, a game id) names, if any."""
+        norm = normalize(key)
+        if not norm:
+            return None
+        if norm in self._own_keys:
+            return Scope.OURS
+        if norm in self._other_keys:
+            return Scope.OTHER
+        return None
+
+    def of_host(self, host: str) -> Scope | None:
+        """The game a redeem site's host belongs to, if known."""
+        host = host.lower()
+        if host in self._own_hosts:
+            return Scope.OURS
+        if host in self._other_hosts:
+            return Scope.OTHER
+        return None
+
+    def is_game_name(self, code: str) -> bool:
+        """True when the string is the name or key of any known game."""
+        norm = normalize(code)
+        return norm in self._own_keys or norm in self._other_keys
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class _NameSet:
+    """Game names to look for in text: Latin ones as whole words, CJK ones as substrings.
+
+    Substring tests on a normalised copy of the text; one regular expression alternating over
+    every name was the slowest step of reading a large page.
+    """
+
+    def __init__(self, names: set[str]) -> None:
+        latin = set()
+        other = set()
+        for name in names:
+            low = name.lower()
+            if low.isascii():
+                words = " ".join(_WORD.findall(low))
+                if words:
+                    latin.add(f" {words} ")
+            elif low:
+                other.add(low)
+        self._latin = tuple(latin)
+        self._other = tuple(other)
+
+    def found_in(self, low: str, words: str) -> bool:
+        return any(n in words for n in self._latin) or any(n in low for n in self._other)
+
+
+def _host(url: str) -> str:
+    match = re.match(r"^[a-z][a-z0-9+.-]*://([^/?#:]+)", url.strip(), re.IGNORECASE)
+    return match.group(1).lower() if match else ""

@@ -1,0 +1,20 @@
+"""The `page` source kind: any URL a user adds, read by the generic extractor."""
+
+from __future__ import annotations
+
+from bot.domain import Game, ScrapedCode, SourceConfig
+from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, fetch_url
+from scrapers.extract import extract_codes, is_text
+
+__all__ = ["extract_codes", "fetch", "parse"]
+
+
+async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:
+    return await fetch_url(fetcher, source, validators)
+
+
+def parse(body: bytes, game: Game, source: SourceConfig) -> list[ScrapedCode]:
+    """The codes on the page; a body that is not text at all means the source changed."""
+    if body and not is_text(body):
+        raise SourceChanged("the response is not text")
+    return extract_codes(body, game, filename=source.url)

@@ -1,0 +1,166 @@
+"""codecast rides out what goes wrong around it: a dead scheduler, a database that drops every
+connection, a platform that answers nothing but errors for half a minute."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot import database
+from bot.demo import FixtureSite, Page
+from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
+from tests.e2e.crash_harness import (
+    Daemon,
+    build_world,
+    daemon_environment,
+    outbox_states,
+    poll,
+    seed,
+)
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.telegram_api import FakeTelegram
+
+pytestmark = pytest.mark.slow
+
+DUPLICATE_BOUND = 16 + 50
+ELECTED = "this process runs the scrape schedule"
+
+
+@pytest.fixture
+def own_db(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL database for the processes under test (postgres_url checks the server)."""
+    name = f"codecast_resilience_{uuid.uuid4().hex[:8]}"
+    asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def with_source(tmp_path: Path, site: FixtureSite) -> None:
+    site.pages["codes.txt"] = Page(b"Redeem code: NOTHINGNEW1 (expired)", "text/plain")
+    with (tmp_path / "catalog.toml").open("a", encoding="utf-8") as file:
+        file.write(
+            f'\n[[sources]]\nid = "one-page"\nkind = "page"\ngame = "genshin"\n'
+            f'url = "{site.url("codes.txt")}"\n'
+        )
+
+
+@pytest.mark.postgres
+async def test_scheduler_moves_to_another_process_when_its_holder_is_killed(
+    tmp_path: Path, own_db: str
+) -> None:
+    interval = 3.0
+    async with (
+        FakeTelegram(rate_limits=None) as tg,
+        FakeDiscord(echo_messages=False) as dc,
+        FixtureSite() as site,
+    ):
+        build_world(dc, 0, 1)
+        await asyncio.to_thread(database.upgrade, own_db)
+        env = daemon_environment(tmp_path, own_db, tg, dc, CODECAST_SCRAPE_INTERVAL=str(interval))
+        with_source(tmp_path, site)
+        daemons = [await Daemon(env).start() for _ in range(2)]
+        try:
+
+            async def elected() -> bool:
+                return any(ELECTED in d.text for d in daemons)
+
+            assert await poll(elected, 60), daemons[0].text + daemons[1].text
+            await asyncio.sleep(1)
+            [holder] = [d for d in daemons if ELECTED in d.text]
+            [other] = [d for d in daemons if d is not holder]
+            holder.kill()
+            killed_at = time.monotonic()
+
+            async def took_over() -> bool:
+                return "cycle done" in other.text
+
+            assert await poll(took_over, 30), other.text
+            took = time.monotonic() - killed_at
+        finally:
+            for daemon in daemons:
+                await daemon.stop()
+    # Within one interval of the death (plus the time a loaded machine needs to run a cycle).
+    assert took <= interval + 2, f"took over after {took:.1f}s"
+
+
+@pytest.mark.postgres
+async def test_database_connections_dropped_mid_delivery_lose_and_double_nothing(
+    tmp_path: Path, own_db: str
+) -> None:
+    async with (
+        FakeTelegram(rate_limits=None, latency=0.01) as tg,
+        FakeDiscord(global_limit=5000, echo_messages=False) as dc,
+    ):
+        fleet = build_world(dc, 1500, 1500)
+        queued = await seed(own_db, fleet)
+        env = daemon_environment(tmp_path, own_db, tg, dc)
+        daemon = await Daemon(env).start()
+        engine = database.create_engine(own_db)
+        try:
+            # Every second or so, PostgreSQL ends every connection codecast has, as it does
+            # when it restarts: in the middle of claims, sends and the writing of outcomes.
+            for _ in range(6):
+                await asyncio.sleep(1.0)
+                async with engine.connect() as connection:
+                    await connection.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+
+            async def drained() -> bool:
+                return (await outbox_states(own_db)).get("pending", 0) == 0
+
+            assert await poll(drained, 180), daemon.text[-5000:]
+        finally:
+            await engine.dispose()
+            code = await daemon.stop()
+    assert code == 0, daemon.text[-5000:]
+    assert await outbox_states(own_db) == {"sent": queued}
+    telegram = Counter(m.chat_id for m in tg.sent_messages())
+    discord = Counter(m.channel_id for m in dc.messages() if m.kind == "channel")
+    assert set(telegram) == set(fleet.telegram_chats)
+    assert set(discord) == set(fleet.discord_channels)
+    assert sum(n - 1 for n in telegram.values()) <= DUPLICATE_BOUND
+    assert max(discord.values()) == 1
+    assert "database unavailable" in daemon.text
+
+
+async def test_platform_outage_of_thirty_seconds_delays_but_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    async with (
+        FakeTelegram(rate_limits=None) as tg,
+        FakeDiscord(global_limit=5000, echo_messages=False) as dc,
+    ):
+        fleet = build_world(dc, 200, 200)
+        url = f"sqlite+aiosqlite:///{tmp_path / 'codecast.db'}"
+        queued = await seed(url, fleet)
+        env = daemon_environment(tmp_path, url, tg, dc, CODECAST_DELIVERY_MAX_ATTEMPTS="30")
+        tg.outage(30, "500")
+        dc.outage(30, "drop")
+        started = time.monotonic()
+        daemon = await Daemon(env).start()
+        try:
+
+            async def drained() -> bool:
+                return (await outbox_states(url)).get("pending", 0) == 0
+
+            assert await poll(drained, 150), daemon.text[-5000:]
+        finally:
+            code = await daemon.stop()
+    assert code == 0, daemon.text[-5000:]
+    assert time.monotonic() - started >= 30
+    assert await outbox_states(url) == {"sent": queued}
+    assert {m.chat_id for m in tg.sent_messages()} == set(fleet.telegram_chats)
+    assert {m.channel_id for m in dc.messages() if m.kind == "channel"} == set(
+        fleet.discord_channels
+    )

@@ -1,0 +1,269 @@
+"""The shared Fetcher over httpx.MockTransport: conditional GET, retries, refusals, size cap."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from scrapers import pockettactics, scraper_for
+from scrapers.base import (
+    Fetcher,
+    SourceChanged,
+    SourceRejected,
+    SourceTooLarge,
+    SourceUnavailable,
+    Validators,
+    fetch_url,
+)
+from tests.unit.scraper_fixtures import game, source
+
+URL = "https://source.test/codes"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Recorder:
+    """A MockTransport handler that answers from a script and keeps every request."""
+
+    def __init__(self, *answers: httpx.Response | Exception) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def fetcher(handler: Handler, **options: int | float) -> Fetcher:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    settings: dict[str, float] = {"retries": 2, "backoff": 0}
+    settings.update(options)
+    return Fetcher(
+        client,
+        max_bytes=int(settings.get("max_bytes", 5_000_000)),
+        retries=int(settings["retries"]),
+        backoff=float(settings["backoff"]),
+    )
+
+
+# --- conditional GET ----------------------------------------------------------------------
+
+
+async def test_first_fetch_sends_no_validators_and_keeps_the_new_ones() -> None:
+    recorder = Recorder(
+        httpx.Response(
+            200,
+            content=b"<html>codes</html>",
+            headers={
+                "ETag": '"abc"',
+                "Last-Modified": "Wed, 21 Oct 2026 07:28:00 GMT",
+                "Content-Type": "text/html; charset=utf-8",
+            },
+        )
+    )
+    fetched = await fetcher(recorder).get(URL)
+    (request,) = recorder.requests
+    assert "If-None-Match" not in request.headers
+    assert "If-Modified-Since" not in request.headers
+    assert fetched.body == b"<html>codes</html>"
+    assert not fetched.not_modified
+    assert fetched.validators == Validators('"abc"', "Wed, 21 Oct 2026 07:28:00 GMT")
+    assert fetched.content_type == "text/html; charset=utf-8"
+
+
+async def test_known_validators_are_sent_and_304_is_not_modified() -> None:
+    recorder = Recorder(httpx.Response(304))
+    known = Validators(etag='"abc"', last_modified="Wed, 21 Oct 2026 07:28:00 GMT")
+    fetched = await fetcher(recorder).get(URL, validators=known)
+    (request,) = recorder.requests
+    assert request.headers["If-None-Match"] == '"abc"'
+    assert request.headers["If-Modified-Since"] == "Wed, 21 Oct 2026 07:28:00 GMT"
+    assert fetched.not_modified
+    assert fetched.body is None
+    assert fetched.validators == known
+
+
+@pytest.mark.parametrize("kind", ["fandom", "game8", "pockettactics", "ennead", "page"])
+async def test_scraper_fetch_is_a_conditional_get_of_the_source_url(kind: str) -> None:
+    recorder = Recorder(httpx.Response(304))
+    config = source(kind, "genshin", URL)
+    fetched = await scraper_for(kind).fetch(fetcher(recorder), config, Validators("v"))
+    assert fetched.not_modified
+    assert str(recorder.requests[0].url) == URL
+    assert recorder.requests[0].headers["If-None-Match"] == "v"
+
+
+async def test_extra_headers_are_sent_with_the_validators() -> None:
+    recorder = Recorder(httpx.Response(200, content=b"{}"))
+    await fetcher(recorder).get(URL, validators=Validators("v"), headers={"X-Test": "1"})
+    assert recorder.requests[0].headers["X-Test"] == "1"
+    assert recorder.requests[0].headers["If-None-Match"] == "v"
+
+
+# --- retries and refusals -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+async def test_server_errors_are_retried_then_unavailable(status: int) -> None:
+    recorder = Recorder(httpx.Response(status))
+    with pytest.raises(SourceUnavailable, match=f"HTTP {status}"):
+        await fetcher(recorder, retries=2).get(URL)
+    assert len(recorder.requests) == 3
+
+
+async def test_a_server_error_followed_by_success_returns_the_body() -> None:
+    recorder = Recorder(httpx.Response(503), httpx.Response(200, content=b"ok"))
+    fetched = await fetcher(recorder).get(URL)
+    assert fetched.body == b"ok"
+    assert len(recorder.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectTimeout("slow"),
+        httpx.ConnectError("refused"),
+        httpx.RemoteProtocolError("peer closed"),
+    ],
+)
+async def test_timeouts_and_network_errors_are_retried_then_unavailable(error: Exception) -> None:
+    recorder = Recorder(error)
+    with pytest.raises(SourceUnavailable):
+        await fetcher(recorder, retries=3).get(URL)
+    assert len(recorder.requests) == 4
+
+
+async def test_a_timeout_followed_by_success_returns_the_body() -> None:
+    recorder = Recorder(httpx.ReadTimeout("slow"), httpx.Response(200, content=b"ok"))
+    assert (await fetcher(recorder).get(URL)).body == b"ok"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
+async def test_client_errors_are_rejected_without_retry(status: int) -> None:
+    recorder = Recorder(httpx.Response(status))
+    with pytest.raises(SourceRejected, match=f"HTTP {status}"):
+        await fetcher(recorder, retries=5).get(URL)
+    assert len(recorder.requests) == 1
+
+
+async def test_redirects_are_followed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old":
+            return httpx.Response(301, headers={"Location": URL})
+        return httpx.Response(200, content=b"moved here")
+
+    assert (await fetcher(handler).get("https://source.test/old")).body == b"moved here"
+
+
+async def test_a_redirect_loop_is_rejected() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": str(request.url)})
+
+    with pytest.raises(SourceRejected, match="too many redirects"):
+        await fetcher(handler).get(URL)
+
+
+async def test_a_redirect_without_a_location_is_rejected() -> None:
+    with pytest.raises(SourceRejected, match="HTTP 302"):
+        await fetcher(Recorder(httpx.Response(302))).get(URL)
+
+
+async def test_a_broken_compressed_body_is_unavailable_after_retries() -> None:
+    requests: list[httpx.Request] = []
+
+    async def not_gzip() -> AsyncIterator[bytes]:
+        yield b"not gzip at all"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, content=not_gzip(), headers={"Content-Encoding": "gzip"})
+
+    with pytest.raises(SourceUnavailable, match="undecodable"):
+        await fetcher(handler, retries=1).get(URL)
+    assert len(requests) == 2
+
+
+@pytest.mark.parametrize("url", ["https://source.test/\x00", "http://:80"])
+async def test_an_invalid_url_is_rejected(url: str) -> None:
+    with pytest.raises(SourceRejected, match="invalid URL"):
+        await fetcher(Recorder(httpx.Response(200))).get(url)
+
+
+# --- size cap -----------------------------------------------------------------------------
+
+
+async def test_a_declared_length_over_the_cap_is_too_large_without_reading() -> None:
+    recorder = Recorder(httpx.Response(200, content=b"x" * 2000))
+    with pytest.raises(SourceTooLarge, match="2000 bytes"):
+        await fetcher(recorder, max_bytes=1000).get(URL)
+    assert len(recorder.requests) == 1
+
+
+async def test_a_streamed_body_over_the_cap_is_too_large() -> None:
+    chunks_sent: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        for index in range(10_000):
+            chunks_sent.append(index)
+            yield b"y" * 100
+            await asyncio.sleep(0)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=endless())  # no Content-Length: chunked
+
+    with pytest.raises(SourceTooLarge, match="1000-byte cap"):
+        await fetcher(handler, max_bytes=1000).get(URL)
+    assert len(chunks_sent) < 100  # reading stopped soon after the cap
+
+
+async def test_a_body_exactly_at_the_cap_is_accepted() -> None:
+    recorder = Recorder(httpx.Response(200, content=b"z" * 1000))
+    assert (await fetcher(recorder, max_bytes=1000).get(URL)).body == b"z" * 1000
+
+
+# --- concurrency --------------------------------------------------------------------------
+
+
+async def test_no_more_requests_at_once_than_the_concurrency_limit() -> None:
+    in_flight = 0
+    most = 0
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        yield b"ok"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=slow_body())
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    limited = Fetcher(client, concurrency=2, retries=0, backoff=0)
+    await asyncio.gather(*(limited.get(f"{URL}/{n}") for n in range(8)))
+    assert most <= 2
+
+
+# --- end to end: fetch then parse ---------------------------------------------------------
+
+
+async def test_fetched_bytes_go_straight_into_parse() -> None:
+    page = (
+        b"<div class='entry-content'><ul><li><strong>FETCHED12345</strong> - 60 Primogems"
+        b"</li></ul></div>"
+    )
+    recorder = Recorder(httpx.Response(200, content=page))
+    config = source("pockettactics", "genshin", URL)
+    fetched = await fetch_url(fetcher(recorder), config, Validators())
+    assert fetched.body is not None
+    (code,) = pockettactics.parse(fetched.body, game("genshin"), config)
+    assert code.code == "FETCHED12345"
+    with pytest.raises(SourceChanged):
+        pockettactics.parse(b"<html></html>", game("genshin"), config)

@@ -1,0 +1,47 @@
+"""The scraper registry: every catalog kind has a module that keeps the scraper contract."""
+
+from __future__ import annotations
+
+import inspect
+import tomllib
+from importlib import resources
+
+import pytest
+
+from scrapers import SCRAPERS, scraper_for
+
+
+def catalog_kinds() -> set[str]:
+    text = resources.files("bot").joinpath("catalog.toml").read_text(encoding="utf-8")
+    return {source["kind"] for source in tomllib.loads(text)["sources"]}
+
+
+@pytest.mark.parametrize("kind", sorted(SCRAPERS))
+def test_every_registered_scraper_keeps_the_contract(kind: str) -> None:
+    module = SCRAPERS[kind]
+    assert inspect.iscoroutinefunction(module.fetch)
+    assert list(inspect.signature(module.fetch).parameters) == ["fetcher", "source", "validators"]
+    assert callable(module.parse)
+    assert not inspect.iscoroutinefunction(module.parse)
+    assert list(inspect.signature(module.parse).parameters) == ["body", "game", "source"]
+    assert inspect.getdoc(module), f"scrapers.{kind} needs a module docstring"
+
+
+@pytest.mark.parametrize("kind", sorted(catalog_kinds()))
+def test_every_kind_in_the_built_in_catalog_is_registered(kind: str) -> None:
+    assert scraper_for(kind) is SCRAPERS[kind]
+
+
+def test_an_unknown_kind_is_a_clear_key_error() -> None:
+    with pytest.raises(KeyError, match=r"no scraper for kind 'nosuchkind' \(known: .*fandom"):
+        scraper_for("nosuchkind")
+
+
+def test_the_generic_page_extractor_is_registered_once_it_exists() -> None:
+    try:
+        from scrapers import page
+    except ImportError:
+        pytest.skip("scrapers/page.py is not written yet")
+    if not (hasattr(page, "fetch") and hasattr(page, "parse")):
+        pytest.skip("scrapers/page.py does not expose fetch and parse yet")
+    assert SCRAPERS.get("page") is page
