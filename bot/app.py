@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 LEADER_CHECK_SECONDS = 5.0
 # How long a stop waits for a running scrape cycle before closing anyway.
 SHUTDOWN_GRACE_SECONDS = 30.0
+# The longest wait between attempts to reach a database that is not there at start.
+DATABASE_WAIT_MAX_SECONDS = 30.0
 
 
 def utc_now() -> datetime:
@@ -87,8 +89,14 @@ class App:
         return report
 
     async def publish(self) -> None:
+        """Write the site; a failure is logged in one line and the next cycle writes it."""
         try:
-            await self.publisher.publish()
+            snapshot = await self.publisher.snapshot()
+        except (DBAPIError, OSError) as exc:
+            log.error("site: not written this time: database unavailable (%s)", type(exc).__name__)
+            return
+        try:
+            await self.publisher.publish(snapshot)
         except OSError as exc:
             log.error("site: cannot write to %s: %s", self.settings.site_dir, exc)
 
@@ -133,10 +141,19 @@ def build_services(
     return services
 
 
-async def build_app(settings: Settings, *, with_services: bool = True) -> App:
-    """Migrate the database, then build every part. The caller must `close()` the App."""
+async def build_app(
+    settings: Settings, *, with_services: bool = True, wait_for_database: bool = False
+) -> App:
+    """Migrate the database, then build every part. The caller must `close()` the App.
+
+    With `wait_for_database` (the daemon), a database that cannot be reached yet (a server
+    still starting or restarting) is waited for with backoff instead of ending the process.
+    """
     catalog = load_catalog(settings.catalog)
-    await database.ensure_schema(settings.database_url)
+    if wait_for_database:
+        await _schema_when_database_answers(settings.database_url)
+    else:
+        await database.ensure_schema(settings.database_url)
     engine = database.create_engine(settings.database_url)
     sessions = database.session_factory(engine)
     http = build_http_client(settings)
@@ -197,6 +214,24 @@ async def build_app(settings: Settings, *, with_services: bool = True) -> App:
     return app
 
 
+async def _schema_when_database_answers(url: str) -> None:
+    delay = 1.0
+    while True:
+        try:
+            await database.ensure_schema(url)
+        except (DBAPIError, OSError) as exc:
+            log.error(
+                "database unavailable at start (%s: %s); trying again in %.0fs",
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, DATABASE_WAIT_MAX_SECONDS)
+        else:
+            return
+
+
 async def run_once(settings: Settings) -> int:
     """One full cycle: scrape, diff, render, deliver what is pending; then exit."""
     app = await build_app(settings)
@@ -214,7 +249,7 @@ async def run_once(settings: Settings) -> int:
 
 async def run_daemon(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM: the schedule, the bots and the delivery workers."""
-    app = await build_app(settings)
+    app = await build_app(settings, wait_for_database=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

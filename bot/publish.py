@@ -65,8 +65,10 @@ class SitePublisher:
             indexnow_key=self.indexnow_key,
         )
 
-    async def publish(self) -> WriteReport:
-        snapshot = await self.snapshot()
+    async def publish(self, snapshot: SiteSnapshot | None = None) -> WriteReport:
+        """Render and write the site from `snapshot` (read from the database when not given)."""
+        if snapshot is None:
+            snapshot = await self.snapshot()
         # Rendering thousands of codes takes a while: a thread keeps the bots responsive.
         report = await asyncio.to_thread(self._render_and_write, snapshot)
         if report.written:
