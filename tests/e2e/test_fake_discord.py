@@ -684,7 +684,7 @@ async def test_six_quick_sends_wait_for_the_bucket_instead_of_violating(
     assert [p.status for p in posts] == [200] * 6
     # discord.py read Remaining: 0 and Reset-After from the fifth answer and slept.
     assert posts[5].at - posts[0].at >= dc.settings.channel_message_window
-    assert took[0] < dc.settings.channel_message_window + 1.0
+    assert took[0] < dc.settings.channel_message_window + 3.0
 
 
 async def test_burst_across_channels_breaks_the_global_limit(

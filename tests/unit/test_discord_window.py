@@ -13,12 +13,13 @@ WINDOW = 0.2
 
 
 async def test_requests_up_to_the_limit_go_at_once() -> None:
-    window = AnsweredWindow(3, WINDOW)
+    # A long window, so that "at once" cannot be confused with waiting on a busy machine.
+    window = AnsweredWindow(3, 5.0)
     started = time.monotonic()
     for _ in range(3):
         async with window.slot():
             pass
-    assert time.monotonic() - started < WINDOW / 2
+    assert time.monotonic() - started < 2.5
 
 
 async def test_one_more_waits_for_the_oldest_answer_to_leave_the_window() -> None:
