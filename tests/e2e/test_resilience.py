@@ -8,16 +8,19 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot import database
-from bot.demo import FixtureSite, Page
-from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
+from bot.demo import EMPTY_LIVESTREAM, FixtureSite, Page, fresh_livestream
+from bot.models import CodeRow
+from tests.conftest import LOCAL_FIXTURES, POSTGRES_ADMIN_URL, postgres_admin
 from tests.e2e.crash_harness import (
     Daemon,
+    Fleet,
     build_world,
     daemon_environment,
     outbox_states,
@@ -26,6 +29,7 @@ from tests.e2e.crash_harness import (
 )
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
+from tests.seed import add_subscriptions
 
 pytestmark = pytest.mark.slow
 
@@ -154,6 +158,99 @@ async def test_database_connections_dropped_mid_delivery_lose_and_double_nothing
     assert set(discord) == set(fleet.discord_channels)
     assert sum(n - 1 for n in telegram.values()) <= DUPLICATE_BOUND
     assert max(discord.values()) == 1
+
+
+async def subscribe_only(url: str, fleet: Fleet) -> None:
+    """Every chat subscribed to genshin, nothing queued yet."""
+    await asyncio.to_thread(database.upgrade, url)
+    engine = database.create_engine(url)
+    try:
+        async with database.session_factory(engine).begin() as session:
+            chats = [("telegram", str(chat), None) for chat in fleet.telegram_chats]
+            await add_subscriptions(session, chats, game="genshin", now=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+async def announced_codes(url: str) -> list[str]:
+    engine = database.create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(CodeRow.code).where(CodeRow.announced_at.is_not(None))
+            )
+            return sorted(rows.scalars())
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_database_connections_dropped_mid_cycle_the_next_cycle_announces_once(
+    tmp_path: Path, own_db: str
+) -> None:
+    livestream = LOCAL_FIXTURES / "hoyolab" / "genshin_material_livestream.json"
+    async with (
+        FakeTelegram(rate_limits=None) as tg,
+        FakeDiscord(echo_messages=False) as dc,
+        FixtureSite() as site,
+    ):
+        # Enough subscribers that a cycle's fan-out keeps a transaction open for a while.
+        fleet = build_world(dc, 2000, 0)
+        await subscribe_only(own_db, fleet)
+        site.pages["hoyolab/genshin"] = Page(EMPTY_LIVESTREAM, "application/json")
+        env = daemon_environment(tmp_path, own_db, tg, dc, CODECAST_SCRAPE_INTERVAL="1")
+        with (tmp_path / "catalog.toml").open("a", encoding="utf-8") as file:
+            file.write(
+                '\n[[sources]]\nid = "hoyolab-genshin"\nkind = "hoyolab"\ngame = "genshin"\n'
+                f'trust = "official"\nmay_be_empty = true\nurl = "{site.url("hoyolab/genshin")}"\n'
+            )
+        daemon = await Daemon(env).start()
+        engine = database.create_engine(own_db)
+        try:
+
+            async def baseline() -> bool:
+                return "cycle done: 1 sources ok" in daemon.text
+
+            assert await poll(baseline, 60), daemon.text[-5000:]
+            # A livestream: the next cycles find its codes while PostgreSQL ends every
+            # connection codecast has, over and over, until a cycle has failed part-way.
+            site.pages["hoyolab/genshin"] = Page(
+                fresh_livestream(livestream, time.time()), "application/json"
+            )
+            failed = "scrape cycle failed: database unavailable"
+            deadline = time.monotonic() + 30
+            while failed not in daemon.text and time.monotonic() < deadline:
+                async with engine.connect() as connection:
+                    await connection.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+                await asyncio.sleep(0.02)
+            assert failed in daemon.text, "no cycle was caught by the dropped connections"
+
+            async def delivered() -> bool:
+                states = await outbox_states(own_db)
+                return states.get("sent", 0) >= len(fleet.telegram_chats) and not states.get(
+                    "pending"
+                )
+
+            assert await poll(delivered, 120), daemon.text[-5000:]
+            await asyncio.sleep(2.5)  # two more cycles: they must find nothing new
+        finally:
+            await engine.dispose()
+            code = await daemon.stop()
+    assert code == 0, daemon.text[-5000:]
+    codes = await announced_codes(own_db)
+    assert codes, "the livestream's codes were not announced"
+    # One announcement, whatever the failed cycles had begun: one row, one message per chat.
+    assert await outbox_states(own_db) == {"sent": len(fleet.telegram_chats)}
+    telegram = Counter(m.chat_id for m in tg.sent_messages())
+    assert set(telegram) == set(fleet.telegram_chats)
+    assert sum(n - 1 for n in telegram.values()) <= DUPLICATE_BOUND
+    for message in tg.sent_messages()[:5]:
+        assert all(c in message.text for c in codes)
 
 
 async def test_platform_outage_of_thirty_seconds_delays_but_loses_nothing(
