@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import (
+    Announcement,
     CodeStatus,
     CodeView,
     Platform,
@@ -406,6 +407,15 @@ async def _views(session: AsyncSession, rows: Sequence[CodeRow]) -> list[CodeVie
     for code_id, source_id in links:
         by_code.setdefault(code_id, []).append(source_id)
     return [_view(r, by_code.get(r.id, [])) for r in rows]
+
+
+async def load_announcement(session: AsyncSession, announcement_id: int) -> Announcement | None:
+    """An announcement with its codes as they are now (statuses and expiry included)."""
+    row = await session.get(AnnouncementRow, announcement_id)
+    if row is None:
+        return None
+    codes = await announcement_codes(session, announcement_id)
+    return Announcement(id=row.id, game=row.game, created_at=row.created_at, codes=tuple(codes))
 
 
 async def announcement_codes(session: AsyncSession, announcement_id: int) -> list[CodeView]:

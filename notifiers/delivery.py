@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import outbox, repository
 from bot.domain import Announcement, Platform
-from bot.models import AnnouncementRow
 from bot.outbox import Delivery
 
 log = logging.getLogger(__name__)
@@ -393,13 +392,9 @@ class DeliveryWorker:
         if cached is not None:
             return cached
         async with self.sessions() as session:
-            row = await session.get(AnnouncementRow, announcement_id)
-            if row is None:
-                raise LookupError(f"announcement {announcement_id} does not exist")
-            codes = await repository.announcement_codes(session, announcement_id)
-        announcement = Announcement(
-            id=row.id, game=row.game, created_at=row.created_at, codes=tuple(codes)
-        )
+            announcement = await repository.load_announcement(session, announcement_id)
+        if announcement is None:
+            raise LookupError(f"announcement {announcement_id} does not exist")
         self._announcements[announcement_id] = announcement
         while len(self._announcements) > 64:
             self._announcements.popitem(last=False)

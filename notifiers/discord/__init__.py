@@ -14,6 +14,7 @@ from notifiers.discord.bot import CodecastClient
 from notifiers.discord.commands import CommandContext
 from notifiers.discord.sender import DiscordSender, SendLimits
 from notifiers.discord.service import DiscordService
+from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
 
 __all__ = ["DiscordService", "build_service"]
 
@@ -23,6 +24,8 @@ def build_service(
     catalog: Catalog,
     sessions: async_sessionmaker[AsyncSession],
     clock: Callable[[], datetime],
+    *,
+    expiry_check: float = EXPIRY_CHECK_SECONDS,
     **client_options: Any,
 ) -> DiscordService:
     """The Discord bot as settings describe it; `client_options` go to discord.py's client."""
@@ -65,4 +68,5 @@ def build_service(
         token=settings.discord_token.get_secret_value(),
         api_url=settings.discord_api_url,
         test_guild_id=settings.discord_test_guild_id,
+        expiry=ExpiryWatcher(sender, sessions, clock=clock, interval=expiry_check),
     )

@@ -21,6 +21,7 @@ from discord.http import Route
 from bot.catalog import Catalog
 from bot.domain import Announcement, Platform
 from bot.outbox import Delivery
+from bot.repository import SentMessage
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from notifiers.discord.format import announcement_message
 from notifiers.discord.window import AnsweredWindow
@@ -224,6 +225,12 @@ class DiscordSender:
             log.info("discord: message %s in %s not edited: %s", message_id, chat_id, exc)
             return False
         return True
+
+    async def edit_sent(self, sent: SentMessage, announcement: Announcement) -> int:
+        """The `MessageEditor` of the expiry watcher: one message per delivery on Discord."""
+        if not sent.message_id:
+            return 0
+        return int(await self.edit(sent.chat_id, sent.message_id, announcement))
 
     def _hold(self, channel_id: int, seconds: float) -> None:
         self._held_until[channel_id] = time.monotonic() + seconds

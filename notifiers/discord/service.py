@@ -13,6 +13,7 @@ from bot.domain import Platform
 from notifiers.delivery import Sender
 from notifiers.discord.bot import CodecastClient
 from notifiers.discord.sender import DiscordSender
+from notifiers.expiry import ExpiryWatcher, stop_task
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class DiscordService:
         api_url: str | None = None,
         test_guild_id: int | None = None,
         start_timeout: float = GATEWAY_START_TIMEOUT_SECONDS,
+        expiry: ExpiryWatcher | None = None,
     ) -> None:
         self._make_client = make_client
         self.client = client
@@ -59,6 +61,9 @@ class DiscordService:
         self._previous_base: str | None = None
         self._gateway: asyncio.Task[None] | None = None
         self._used = False
+        # Edits sent announcements when codes expire; runs with the commands (one process).
+        self.expiry = expiry
+        self._expiry_task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         # Never the token.
@@ -98,12 +103,16 @@ class DiscordService:
                 "discord: gateway not ready after %.0fs; still trying in the background",
                 self._start_timeout,
             )
+        if self.expiry is not None:
+            self._expiry_task = asyncio.create_task(self.expiry.run(), name="discord-expiry")
 
     async def _hold_gateway(self) -> None:
         await self.client.connect(reconnect=True)
 
     async def stop(self) -> None:
         self.discord_sender.ready = False
+        await stop_task(self._expiry_task)
+        self._expiry_task = None
         try:
             if self._used:  # a client never started has nothing open (and cannot close)
                 await self.client.close()

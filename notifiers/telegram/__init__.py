@@ -10,10 +10,11 @@ from telegram.ext import ApplicationBuilder
 
 from bot.catalog import Catalog
 from bot.settings import Settings
+from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
 from notifiers.limits import Rate
 from notifiers.telegram.admin import AdminCache
 from notifiers.telegram.bot import TelegramApp, TelegramCommands
-from notifiers.telegram.expiry import EXPIRY_CHECK_SECONDS, ExpiryEditor
+from notifiers.telegram.expiry import TelegramEditor
 from notifiers.telegram.limits import TelegramLimits
 from notifiers.telegram.sender import TelegramSender
 from notifiers.telegram.service import TelegramService, Webhook
@@ -101,7 +102,10 @@ def build_service(
     )
     commands = TelegramCommands(catalog, sessions, clock=clock, admins=AdminCache(application.bot))
     commands.register(application)
-    expiry = ExpiryEditor(
-        application.bot, catalog, sessions, sender.limits, clock=clock, interval=expiry_check
+    expiry = ExpiryWatcher(
+        TelegramEditor(application.bot, catalog, sender.limits),
+        sessions,
+        clock=clock,
+        interval=expiry_check,
     )
     return TelegramService(application, sender, commands, expiry=expiry, webhook=webhook)

@@ -16,8 +16,8 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken
 
 from bot.domain import Platform
+from notifiers.expiry import ExpiryWatcher, stop_task
 from notifiers.telegram.bot import TelegramApp, TelegramCommands
-from notifiers.telegram.expiry import ExpiryEditor, stop_task
 from notifiers.telegram.format import COMMANDS
 from notifiers.telegram.sender import TelegramSender
 
@@ -58,7 +58,7 @@ class TelegramService:
         sender: TelegramSender,
         commands: TelegramCommands,
         *,
-        expiry: ExpiryEditor | None = None,
+        expiry: ExpiryWatcher | None = None,
         webhook: Webhook | None = None,
         poll_timeout: timedelta = POLL_TIMEOUT,
     ) -> None:

@@ -16,6 +16,7 @@ from bot.models import CodeRow, DeliveryRow, SubscriptionRow
 from bot.settings import Settings
 from notifiers.delivery import DeliveryWorker
 from notifiers.discord import DiscordService, build_service
+from notifiers.expiry import EXPIRY_CHECK_SECONDS
 from tests.conftest import FakeClock
 from tests.fakes.discord_api import FakeDiscord
 
@@ -42,6 +43,7 @@ async def running_bot(
     *,
     commands: bool = True,
     catalog: Catalog = CATALOG,
+    expiry_check: float = EXPIRY_CHECK_SECONDS,
     **settings: Any,
 ) -> AsyncIterator[DiscordService]:
     """codecast's Discord service as the composition root builds it, started and stopped."""
@@ -50,6 +52,7 @@ async def running_bot(
         catalog,
         sessions,
         clock,
+        expiry_check=expiry_check,
         guild_ready_timeout=GUILD_READY_TIMEOUT,
     )
     try:

@@ -330,6 +330,35 @@ async def test_a_sent_announcement_is_edited_when_its_code_expires(
     assert [b["label"] for b in row["components"]] == ["Redeem GENSHINMORE"]
 
 
+async def test_the_running_bot_edits_its_announcements_when_a_code_expires(
+    dc: FakeDiscord, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    guild = dc.add_guild(channels=("codes", "more-codes"))
+    channels = list(guild.channels)
+    await subscribe_channels(sessions, clock, guild.id, channels)
+    await add_codes(
+        sessions, clock, [("GENSHINGIFT", "Primogem x60"), ("GENSHINMORE", "Mora x5000")]
+    )
+    async with running_bot(dc, sessions, clock, expiry_check=0.05) as service:
+        await delivery_worker(sessions, service, clock).drain(wait_for_retries=0)
+        async with sessions.begin() as session:
+            await session.execute(
+                update(CodeRow)
+                .where(CodeRow.code == "GENSHINGIFT")
+                .values(status="expired", expired_at=clock())
+            )
+        messages = [m for c in channels for m in dc.messages(c)]
+        for _ in range(100):
+            if all(m.edits for m in messages):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # later looks find nothing new to edit
+    assert [len(m.edits) for m in messages] == [1, 1]
+    for message in messages:
+        names = [f["name"] for f in message.embeds[0]["fields"]]
+        assert names == ["~~`GENSHINGIFT`~~ (expired)", "`GENSHINMORE`"]
+
+
 # --- guild and channel events ------------------------------------------------------------------
 
 
