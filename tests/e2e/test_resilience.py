@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import database
 from bot.demo import EMPTY_LIVESTREAM, FixtureSite, Page, fresh_livestream
@@ -44,6 +45,17 @@ def own_db(postgres_url: str) -> Iterator[str]:
     asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
     yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def drop_connections(engine: AsyncEngine) -> None:
+    """End every other connection to the database, as PostgreSQL does when it restarts."""
+    async with engine.connect() as connection:
+        await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
 
 
 def with_source(tmp_path: Path, site: FixtureSite) -> None:
@@ -132,13 +144,7 @@ async def test_database_connections_dropped_mid_delivery_lose_and_double_nothing
             # restarts: in the middle of claims, sends and the writing of outcomes.
             drops_mid_delivery = 0
             while drops_mid_delivery < 5 and (await outbox_states(own_db)).get("pending", 0):
-                async with engine.connect() as connection:
-                    await connection.execute(
-                        text(
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                        )
-                    )
+                await drop_connections(engine)
                 drops_mid_delivery += 1
                 await asyncio.sleep(1.0)
             assert drops_mid_delivery >= 3, "delivery ended before the connections were dropped"
@@ -220,13 +226,7 @@ async def test_database_connections_dropped_mid_cycle_the_next_cycle_announces_o
             failed = "scrape cycle failed: database unavailable"
             deadline = time.monotonic() + 30
             while failed not in daemon.text and time.monotonic() < deadline:
-                async with engine.connect() as connection:
-                    await connection.execute(
-                        text(
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                        )
-                    )
+                await drop_connections(engine)
                 await asyncio.sleep(0.02)
             assert failed in daemon.text, "no cycle was caught by the dropped connections"
 
