@@ -9,7 +9,6 @@ import logging
 import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -290,9 +289,9 @@ async def test_worker_deliveries_and_queue_depth_from_a_real_outbox(sqlite_url: 
         await engine.dispose()
 
 
-async def test_queue_refresh_survives_an_unreachable_database(tmp_path: Path) -> None:
-    # A folder where the database file should be: every connection attempt fails.
-    engine = database.create_engine(f"sqlite+aiosqlite:///{tmp_path}")
+async def test_queue_refresh_survives_an_unreachable_database() -> None:
+    # Nothing listens on port 1: every connection attempt is refused.
+    engine = database.create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/codecast")
     metrics = Metrics()
     try:
         await refresh_queue(metrics, database.session_factory(engine), FakeClock())
