@@ -140,7 +140,7 @@ def build_commands(ctx: CommandContext) -> list[app_commands.Command[Any, Any, A
     @with_games
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.check(may_change_subscriptions)
     async def subscribe(
         interaction: discord.Interaction,
         game: str,
@@ -190,7 +190,7 @@ def build_commands(ctx: CommandContext) -> list[app_commands.Command[Any, Any, A
     @with_games
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.check(may_change_subscriptions)
     async def unsubscribe(
         interaction: discord.Interaction,
         game: str,
@@ -258,6 +258,23 @@ def build_commands(ctx: CommandContext) -> list[app_commands.Command[Any, Any, A
     return [codes, subscribe, unsubscribe, subscriptions, redeem]
 
 
+def may_change_subscriptions(interaction: discord.Interaction) -> bool:
+    """Who may speak for a channel: members with Manage Server, or with Manage Channels in
+    the channel the command is about (the `channel` option, else the one it came from).
+
+    Discord shows the commands to Manage Server by default (a server can open them to more
+    roles in its Integrations settings); this check holds whatever a server configured.
+    """
+    if interaction.permissions.manage_guild:
+        return True
+    named = getattr(interaction.namespace, "channel", None)
+    # A channel option arrives resolved with the invoking member's permissions in it.
+    here = named.permissions if isinstance(named, app_commands.AppCommandChannel) else None
+    if (here or interaction.permissions).manage_channels:
+        return True
+    raise NotChannelManager()
+
+
 def announce_channel(
     interaction: discord.Interaction, channel: discord.TextChannel | None
 ) -> discord.TextChannel:
@@ -284,6 +301,10 @@ class CommandRefused(app_commands.AppCommandError):
     """The command cannot do what was asked; the message says why, for the user."""
 
 
+class NotChannelManager(app_commands.CheckFailure):
+    """The member may not change the subscriptions of that channel."""
+
+
 class UnknownGame(CommandRefused):
     def __init__(self, game_id: str) -> None:
         super().__init__(
@@ -296,8 +317,11 @@ def user_message(error: app_commands.AppCommandError) -> str | None:
     match error:
         case CommandRefused():
             return str(error)
-        case app_commands.MissingPermissions():
-            return "Only members with the **Manage Server** permission can change subscriptions."
+        case app_commands.MissingPermissions() | NotChannelManager():
+            return (
+                "Only members with the **Manage Server** permission, or **Manage Channels** "
+                "in that channel, can change its subscriptions."
+            )
         case app_commands.NoPrivateMessage():
             return "This command works in servers only."
         case app_commands.TransformerError():

@@ -250,6 +250,35 @@ async def test_non_admin_cannot_subscribe(
     assert await subscriptions_of(sessions, guild.id) == []
 
 
+async def test_manage_channels_in_a_channel_is_enough_for_that_channel_only(
+    dc: FakeDiscord, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    guild, channel_id, _, player = server(dc)
+    other = dc.add_channel(guild.id, "elsewhere").id
+    # The player manages this one channel (a member overwrite), nothing else in the server.
+    await dc.set_overwrite(
+        channel_id, dc.member_overwrite(player.user.id, allow=Perm.MANAGE_CHANNELS)
+    )
+    async with running_bot(dc, sessions, clock):
+        # A server that opened the commands to its channel managers (Integrations settings).
+        mine = await dc.dispatch_interaction(
+            guild.id, channel_id, player.user.id, "subscribe", {"game": "genshin"},
+            enforce_default_permissions=False,
+        )  # fmt: skip
+        await mine.response()
+        [done] = await mine.wait_followups(1)
+        theirs = await dc.dispatch_interaction(
+            guild.id, channel_id, player.user.id, "subscribe",
+            {"game": "hsr", "channel": other},
+            enforce_default_permissions=False,
+        )  # fmt: skip
+        refusal = await theirs.response()
+    assert done.content == f"New **Genshin Impact** codes will be announced in <#{channel_id}>."
+    assert refusal.ephemeral
+    assert "Manage Channels" in refusal.data["content"]
+    assert await subscriptions_of(sessions, guild.id) == [(str(channel_id), "genshin", None)]
+
+
 async def test_missing_channel_permissions_are_named_and_nothing_is_saved(
     dc: FakeDiscord, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
@@ -330,11 +359,11 @@ async def test_admin_unsubscribes_and_a_player_cannot(
             guild.id, channel_id, admin.user.id, "unsubscribe", {"game": "genshin"}
         )
         await done.response()
+        [first] = await done.wait_followups(1)
         again = await dc.dispatch_interaction(
             guild.id, channel_id, admin.user.id, "unsubscribe", {"game": "genshin"}
         )
         await again.response()
-        [first] = await done.wait_followups(1)
         [second] = await again.wait_followups(1)
     assert "Manage Server" in refusal.data["content"]
     assert first.content == f"<#{channel_id}> will no longer get **Genshin Impact** codes."
