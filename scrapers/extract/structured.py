@@ -160,8 +160,14 @@ class DataReader:
         named = [k for k, s in game_keys.items() if s is not None]
         has_ours = any(s is Scope.OURS for s in game_keys.values())
         code_keys = [k for k in obj if self._is_code_key(k)]
+        # {"GENSHINGIFT": {"rewards": ..., "status": ...}, ...}: a map from codes to their
+        # records, wherever it sits (under a game's key, at the top); the codes are the keys.
+        keyed_codes = where.in_codes or self._code_map(obj)
 
         for key, item in obj.items():
+            if keyed_codes and isinstance(item, dict) and self._single_token(key) == key:
+                yield from self._keyed_code(key, item, child, f"keys:{id(obj)}")
+                continue
             if key in code_keys:
                 inside = replace(self._keyed(child, key), in_codes=True)
                 if isinstance(item, str):
@@ -171,9 +177,6 @@ class DataReader:
                 elif isinstance(item, dict):
                     yield from self._walk(item, inside)
                 continue
-            if where.in_codes and isinstance(item, dict) and self._single_token(key) == key:
-                # {"codes": {"GENSHINGIFT": {...}}}: the codes are the keys.
-                yield self._occurrence(key, Evidence.DATA_LIST, child, f"keys:{id(obj)}")
             key_scope = game_keys[key]
             if isinstance(item, dict | list):
                 if key_scope is Scope.OTHER:
@@ -198,6 +201,33 @@ class DataReader:
 
         if not code_keys and any(_REWARD_KEYS.fullmatch(_norm_key(k)) for k in obj):
             yield from self._record_code(obj, child)
+
+    def _code_map(self, obj: dict[str, Any]) -> bool:
+        """Whether `obj` maps codes to their records: two or more entries, nearly all of
+        them a code-shaped key over a record with code fields (rewards, status, expiry)."""
+        if len(obj) < 2:
+            return False
+        entries = [
+            k for k, v in obj.items() if isinstance(v, dict) and self._single_token(k) == k
+        ]
+        if len(entries) < 0.8 * len(obj):
+            return False
+        records = sum(1 for k in entries if _code_record(obj[k]))
+        return records >= 2 and records >= 0.8 * len(entries)
+
+    def _keyed_code(
+        self, key: str, record: dict[str, Any], where: _Where, group: str
+    ) -> Iterator[Occurrence]:
+        """A code given as the key of its record; the record says its game and status."""
+        scope = self._record_scope(record)
+        if scope is Scope.OTHER:
+            return
+        status = _record_status(record)
+        if scope is Scope.OURS:
+            where = replace(where, section=replace(where.section, scope=Scope.OURS))
+        if status is not CodeStatus.UNKNOWN:
+            where = replace(where, status=status)
+        yield self._occurrence(key, Evidence.DATA_LIST, where, group)
 
     def _keyed(self, where: _Where, key: str) -> _Where:
         status = heading_status(_key_words(key))
@@ -334,6 +364,17 @@ def _record_status(obj: dict[str, Any]) -> CodeStatus:
         if norm in _FLAG_ACTIVE:
             return CodeStatus.ACTIVE if flag else CodeStatus.EXPIRED
     return CodeStatus.UNKNOWN
+
+
+# Fields that make a record a code's: what it gives, whether it works, when it was seen.
+_CODE_RECORD_FIELDS = re.compile(
+    r"rewards?|prizes?|items?|status|state|valid|active|expired|isexpired|expires|expiry|"
+    r"expiresat|expiredat|validuntil|until|firstseen|addedat|added|discovered|source|sources"
+)
+
+
+def _code_record(value: dict[str, Any]) -> bool:
+    return any(_CODE_RECORD_FIELDS.fullmatch(_norm_key(k)) for k in value)
 
 
 def _flag(value: Any) -> bool | None:

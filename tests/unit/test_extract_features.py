@@ -350,3 +350,44 @@ def test_wrapped_prose_lines_starting_with_capitals_are_not_a_code_list() -> Non
         "ABYSSDIVE returns with more rewards and codes.\n"
     )
     assert codes(page, ZZZ, filename="notes.txt") == {}
+
+
+# --- codes as the keys of their records --------------------------------------------------
+
+
+def test_a_map_from_codes_to_records_under_game_keys_gives_our_games_codes() -> None:
+    page = {
+        "genshin": {
+            "GENSHINGIFT": {"rewards": ["Primogem x50"], "status": "OK", "expires": None},
+            "QW3RTY8ZK2LM": {"rewards": ["Mora x10000"], "status": "OK", "expires": None},
+        },
+        "nap": {
+            "ZENLESSGIFT": {"rewards": ["Polychrome x50"], "status": "OK", "expires": None},
+            "ZZZ2YEARGIFT": {"rewards": ["Polychrome x300"], "status": "Expired"},
+        },
+    }
+    body = json.dumps(page)
+    assert codes(body, ZZZ, "codes.json") == {"ZENLESSGIFT": A, "ZZZ2YEARGIFT": E}
+    assert codes(body, GENSHIN, "codes.json") == {"GENSHINGIFT": A, "QW3RTY8ZK2LM": A}
+
+
+def test_the_game_field_of_a_keyed_record_decides_whose_code_the_key_is() -> None:
+    page = {
+        "codes": {
+            "HSR7KQ2WZ9PX": {"first_seen": 1789367651, "game": "崩坏：星穹铁道"},
+            "GS7KQ2WZ9PXA": {"first_seen": 1789367651, "game": "原神"},
+            "STARRAILGIFT": {"first_seen": 1789367651, "game": "Honkai: Star Rail"},
+        }
+    }
+    assert set(codes(json.dumps(page), HSR, "seen.json")) == {"HSR7KQ2WZ9PX", "STARRAILGIFT"}
+
+
+def test_a_map_of_ids_to_settings_is_not_read_as_codes() -> None:
+    page = {
+        "servers": {
+            "EUROPE01": {"host": "eu.example.org", "port": 443},
+            "AMERICA01": {"host": "us.example.org", "port": 443},
+        },
+        "users": {"PLAYERONE": {"level": 60}, "PLAYERTWO": {"level": 58}},
+    }
+    assert codes(json.dumps(page), GENSHIN, "config.json") == {}
