@@ -207,9 +207,7 @@ class DataReader:
         them a code-shaped key over a record with code fields (rewards, status, expiry)."""
         if len(obj) < 2:
             return False
-        entries = [
-            k for k, v in obj.items() if isinstance(v, dict) and self._single_token(k) == k
-        ]
+        entries = [k for k, v in obj.items() if isinstance(v, dict) and self._single_token(k) == k]
         if len(entries) < 0.8 * len(obj):
             return False
         records = sum(1 for k in entries if _code_record(obj[k]))
