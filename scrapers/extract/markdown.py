@@ -35,6 +35,12 @@ _LABEL_LEVEL = 7
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# A heading that is a code: "### `CODE`", "### [`CODE`](https://…?code=CODE) …".
+_CODE_HEADING = re.compile(
+    r"`[^`\n]{1,60}`|\[`?[^`\]\n]{1,60}`?\]\([^)\s]{0,2000}[?&]code=[^)\s]*\)"
+    r"|\[`[^`\n]{1,60}`\]\([^)\s]{0,2000}\)",
+    re.IGNORECASE,
+)
 _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _LIST = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+(.*)$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -165,6 +171,7 @@ class MarkdownReader:
         list_group: str | None = None
         para_group: str | None = None
         para_lines: list[str] = []
+        code_headings: tuple[int, str] | None = None
 
         def flush_paragraph() -> None:
             nonlocal para_group
@@ -201,8 +208,18 @@ class MarkdownReader:
             heading = _HEADING.match(line)
             if heading:
                 flush_paragraph()
-                trail.enter(len(heading.group(1)), heading.group(2))
+                level, title = len(heading.group(1)), heading.group(2)
+                trail.enter(level, title)
                 list_group = None
+                if _CODE_HEADING.fullmatch(title.strip()):
+                    # Headings that are codes, one after another, are a list of codes.
+                    if code_headings is None or code_headings[0] != level:
+                        code_headings = (level, f"headings:{next(self._groups)}")
+                    found.extend(
+                        self._line(title, BlockKind.LIST_ITEM, trail.section, code_headings[1])
+                    )
+                else:
+                    code_headings = None
                 i += 1
                 continue
             if (

@@ -391,3 +391,40 @@ def test_a_map_of_ids_to_settings_is_not_read_as_codes() -> None:
         "users": {"PLAYERONE": {"level": 60}, "PLAYERTWO": {"level": 58}},
     }
     assert codes(json.dumps(page), GENSHIN, "config.json") == {}
+
+
+# --- codes written as headings -------------------------------------------------------------
+
+
+def test_markdown_headings_that_are_codes_are_read_as_a_list() -> None:
+    page = """# Zenless Zone Zero
+
+## Codes we know of
+
+### [`ZENLESSGIFT`](https://zenless.hoyoverse.com/redemption?code=ZENLESSGIFT)
+
+50 Polychromes \\
+*Added Jul 4, 2024*
+
+### `ZZZTVCM`
+
+30 Polychromes
+
+### [`KANURBT5MQ8D`](https://codes.example.org/copy/?code=KANURBT5MQ8D)
+
+40 Polychromes
+"""
+    assert codes(page, ZZZ, "codes.md") == {"ZENLESSGIFT": U, "ZZZTVCM": U, "KANURBT5MQ8D": U}
+
+
+def test_ordinary_headings_stay_section_titles() -> None:
+    page = """# Release NOTES
+
+## `CHANGELOG` of version 2
+
+### Expired codes
+
+- ~~GENSHINGIFT~~
+- ~~QW3RTY8ZK2LM~~
+"""
+    assert codes(page, GENSHIN, "notes.md") == {"GENSHINGIFT": E, "QW3RTY8ZK2LM": E}
