@@ -101,6 +101,10 @@ _STATUS_WORDS_EXPIRED = frozenset(
 _STATUS_WORDS_ACTIVE = frozenset(
     {"active", "valid", "ok", "on", "available", "working", "live", "enabled", "有效", "可用"}
 )
+_BUTTON_SUFFIX = re.compile(
+    r"(?:(?<=[A-Za-z0-9])Quick Redeem|(?<=[A-Z0-9])(?:QuickRedeem|Redeem(?: ?Now)?|Copy(?: ?Code)?"
+    r"|Copied!?))$"
+)
 _TRUE = frozenset({"1", "true", "yes", "y"})
 _FALSE = frozenset({"0", "false", "no", "n"})
 _SPLIT = re.compile(r"[\s;,/|、，]+")
@@ -270,6 +274,8 @@ class DataReader:
 
     def _single_token(self, value: str) -> str | None:
         text = value.strip().strip("\"'`\\ ").strip()
+        # "AA2G7664C2RXQuick Redeem": a scraped page's button text glued to the code.
+        text = _BUTTON_SUFFIX.sub("", text)
         if text and self.game.matches(text):
             return text
         return None

@@ -428,3 +428,19 @@ def test_ordinary_headings_stay_section_titles() -> None:
 - ~~QW3RTY8ZK2LM~~
 """
     assert codes(page, GENSHIN, "notes.md") == {"GENSHINGIFT": E, "QW3RTY8ZK2LM": E}
+
+
+def test_button_text_glued_to_scraped_codes_is_taken_off() -> None:
+    # A scraper kept each row's text, the "Quick Redeem" button included.
+    page = [
+        "HSR7KQ2WZ9PXQuick Redeem",
+        "TrainPalFriendsQuick Redeem",
+        "TQ8MB3NL6VYC",
+        "STARRAILGIFTQuick Redeem",
+    ]
+    assert set(codes(json.dumps(page), HSR, "cache.json")) == {
+        "HSR7KQ2WZ9PX",
+        "TrainPalFriends",
+        "TQ8MB3NL6VYC",
+        "STARRAILGIFT",
+    }
