@@ -267,7 +267,7 @@ def test_a_page_with_the_row_templates_but_no_rows_has_no_codes() -> None:
 
 
 def test_codes_not_matching_the_game_pattern_are_dropped() -> None:
-    long_code = "A" * 21
+    long_code = "A" * 25
     text = f"==Active Codes==\n{{{{Code Row|{long_code}|G|x*1}}}}\n{{{{Code Row|AB12|G|x*1}}}}\n"
     assert parse_text(text) == []
 
