@@ -133,6 +133,8 @@ _REJECT_PATTERNS = (
     re.compile(r"^(?:abcdef|abc123|abcd1234|qwerty|asdfgh|aaa111|xyz123)", re.I),
 )
 _REJECT = re.compile("|".join(f"(?:{p.pattern})" for p in _REJECT_PATTERNS), re.IGNORECASE)
+# A game's name counted up ("GENSHIN123"): how examples are written, not codes.
+_COUNTING = re.compile(r"(?:123|1234|12345|123456)$")
 _LOWER_HEX = re.compile(r"^[0-9a-f]+$")
 _UPPER_HEX = re.compile(r"^[0-9A-F]+$")
 _PLACEHOLDER_WORDS = frozenset(
@@ -178,6 +180,9 @@ def classify(text: str, game: Game, scope: GameScope) -> Shape:
         return Shape.REJECT  # colours and hashes: 0066cc, f8faff, dab394b1
     if low in scope.stopwords or low in BRANDS or scope.is_game_name(text):
         return Shape.BRAND
+    counted = _COUNTING.search(text)
+    if counted and scope.is_game_name(text[: counted.start()]):
+        return Shape.REJECT  # GENSHIN123, STARRAIL1234: a placeholder in documentation
     has_digit = any(ch.isdigit() for ch in text)
     has_upper = any(ch.isupper() for ch in text)
     has_lower = any(ch.islower() for ch in text)

@@ -444,3 +444,13 @@ def test_button_text_glued_to_scraped_codes_is_taken_off() -> None:
         "TQ8MB3NL6VYC",
         "STARRAILGIFT",
     }
+
+
+def test_a_game_name_counted_up_is_an_example_not_a_code() -> None:
+    page = """## Example output
+
+- GENSHIN123 = 100 Primogems, Mora x50
+- STARRAIL1234 = 60 Stellar Jade
+"""
+    assert codes(page, GENSHIN, "README.md") == {}
+    assert codes(page, HSR, "README.md") == {}
