@@ -69,6 +69,9 @@ def resolve(occurrences: Iterable[Occurrence], game: Game, scope: GameScope) -> 
     for occ in kept:
         shape = shape_of(occ.text)
         shape_points = SHAPE_POINTS[shape]
+        if shape is Shape.BRAND and occ.evidence & Evidence.CODE_TEMPLATE:
+            # A wiki's code template says so itself: "{{Code Row|YuanShen|CN|…}}".
+            shape_points = 0
         score = points(occ.evidence) + shape_points
         if occ.group in good_groups and shape_points >= 0:
             score += GROUP_BONUS

@@ -454,3 +454,11 @@ def test_a_game_name_counted_up_is_an_example_not_a_code() -> None:
 """
     assert codes(page, GENSHIN, "README.md") == {}
     assert codes(page, HSR, "README.md") == {}
+
+
+def test_a_wiki_code_template_holding_the_games_own_name_is_a_code() -> None:
+    page = """==Active Codes==
+{{Code Row|YuanShen|CN|Primogem*50;Hero's Wit*3|2020-11-10|indef}}
+{{Code Row|GENSHINGIFT|G|Primogem*50|2020-11-10|indef}}
+"""
+    assert set(codes(page, GENSHIN, "page.wiki")) == {"YuanShen", "GENSHINGIFT"}
