@@ -64,6 +64,7 @@ _COPY_ATTRS = (
     "data-redeem-code",
 )
 _COPYISH = re.compile(r"copy|clipboard|code", re.IGNORECASE)
+_COPY_ELEMENT = re.compile(r"copy|clipboard", re.IGNORECASE)
 # Site templates name what an element holds: <span class="redeem-code">, <p class="code">,
 # <li class="code-card expired">. Syntax-highlighting and other "...code" classes are not codes.
 _CODE_CLASS = re.compile(
@@ -413,6 +414,10 @@ class _Walk:
         names = " ".join(attrs.get(key) or "" for key in ("class", "id", "name", "onclick"))
         if (attrs.get("type") or "").lower() != "hidden" and _COPYISH.search(names):
             values.append(attrs.get("value"))
+        if _COPY_ELEMENT.search(tag):
+            # A copy component names what it copies: <CopyCode text="…">, <clipboard-copy
+            # value="…">.
+            values += [attrs.get(name) for name in ("text", "value", "code", "content")]
         section = self._section(ctx)
         for value in values:
             if not value:

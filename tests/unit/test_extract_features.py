@@ -462,3 +462,17 @@ def test_a_wiki_code_template_holding_the_games_own_name_is_a_code() -> None:
 {{Code Row|GENSHINGIFT|G|Primogem*50|2020-11-10|indef}}
 """
     assert set(codes(page, GENSHIN, "page.wiki")) == {"YuanShen", "GENSHINGIFT"}
+
+
+def test_copy_components_name_the_code_they_copy() -> None:
+    page = """<h2>Active Honkai: Star Rail Codes</h2>
+<div><span class="text-sm">ALETTERFORYOU</span><CopyCode text="ALETTERFORYOU" /></div>
+<div><span class="text-sm">HSR7KQ2WZ9PX</span><CopyCode text="HSR7KQ2WZ9PX" /></div>
+<clipboard-copy value="CREATIONNYMPH">Copy</clipboard-copy>
+<CodeBlock text="NOTACODEHERE" />
+"""
+    assert codes(page, HSR, "page.html") == {
+        "ALETTERFORYOU": A,
+        "HSR7KQ2WZ9PX": A,
+        "CREATIONNYMPH": A,
+    }
