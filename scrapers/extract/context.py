@@ -33,12 +33,15 @@ _KEYWORD_AFTER = re.compile(
 _EXPIRED = re.compile(
     r"(?<![a-z])(?:expired|inactive|invalid|no\s+longer\s+(?:work\w*|valid|active|available|redeemable|usable)"
     r"|not\s+working|outdated|deactivated|unavailable|abgelaufen|expirée?s?|expirados?|caducad[oa]s?|vencid[oa]s?"
+    r"|inactiv[oa]s?|inativ[oa]s?|ungültige?n?|inactifs?|inactives?"
     r"|已失效|失效|已过期|过期|期限切れ|終了|만료)(?![a-z])",
     re.IGNORECASE,
 )
 _ACTIVE = re.compile(
     r"(?<![a-z])(?:active|working|valid(?!\s*(?:until|till|through|thru|to|from|for)\b)|current(?:ly)?"
-    r"|available|unexpired|latest|new|newest|live\s+codes?|有效|可用|最新|利用可能|사용\s*가능)(?![a-z])",
+    r"|available|unexpired|latest|new|newest|live\s+codes?|activ[oa]s|ativ[oa]s|vigentes"
+    r"|v[aá]lid[oa]s|disponibles|dispon[ií]veis|aktive?n?|g[uü]ltige?n?|actifs|actives"
+    r"|有效|可用|最新|利用可能|사용\s*가능)(?![a-z])",
     re.IGNORECASE,
 )
 # Row-level words are stricter: "new" or "latest" next to one code is not a status.

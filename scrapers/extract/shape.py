@@ -202,6 +202,8 @@ def classify(text: str, game: Game, scope: GameScope) -> Shape:
         return Shape.LOWER
     if text[0].isupper() and text[1:].islower():
         return Shape.TITLE
+    if text[0].islower():
+        return Shape.SCRAMBLED  # codeTipText, refreshCode: a programmer's name, not a code
     if _scrambled(text):
         return Shape.SCRAMBLED
     parts = camel_parts(text)

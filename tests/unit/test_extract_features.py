@@ -476,3 +476,23 @@ def test_copy_components_name_the_code_they_copy() -> None:
         "HSR7KQ2WZ9PX": A,
         "CREATIONNYMPH": A,
     }
+
+
+@pytest.mark.parametrize(
+    ("active", "expired"),
+    [("CÓDIGOS ACTIVOS", "Códigos inactivos"), ("Códigos ativos", "Códigos expirados")],
+)
+def test_spanish_and_portuguese_headings_give_the_status(active: str, expired: str) -> None:
+    page = f"## {active}\n\n- STARRAILGIFT\n- HSR7KQ2WZ9PX\n\n## {expired}\n\n- TQ8MB3NL6VYC\n"
+    assert codes(page, HSR, "page.md") == {"STARRAILGIFT": A, "HSR7KQ2WZ9PX": A, "TQ8MB3NL6VYC": E}
+
+
+def test_programmers_names_in_backticks_are_not_codes() -> None:
+    page = """## Redemption codes API
+
+| field | meaning |
+| --- | --- |
+| `codeTipText` | the redemption code's tip text |
+| `refreshCode` | the redemption code, e.g. `PHOENIX1021` |
+"""
+    assert codes(page, ZZZ, "notes.md") == {"PHOENIX1021": U}
