@@ -75,8 +75,9 @@ class Block:
 
 
 _LEAD_START = re.compile(r"^[\s•·*+>#\-–—\"'`“‘(\[]*$")
+# Between two codes of a list; an opening bracket starts a note ("CODE (Zenless Zone Zero)").
 _LEAD_JOIN = re.compile(
-    r"^[\s\"'`”’)\]]*(?:[/,;&|+]|\band\b|\bor\b|\bou\b|、|，|；)?[\s\"'`“‘(\[]*$", re.I
+    r"^[\s\"'`”’)\]]*(?:[/,;&|+]|\band\b|\bor\b|\bou\b|、|，|；)?[\s\"'`“‘]*$", re.I
 )
 _PROSE = frozenset({BlockKind.PARAGRAPH, BlockKind.LINE})
 _REWARD_SEPARATOR = re.compile(r"^\s*(?:[-–—:：|(\[=>→•·]|\s{2,}|$)")

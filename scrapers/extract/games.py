@@ -25,6 +25,8 @@ class Family:
     names: tuple[str, ...]
     keys: tuple[str, ...]
     hosts: tuple[str, ...] = ()
+    # Short tags that name the game in prose only in brackets: "STARRAILGIFT (HSR)".
+    tags: tuple[str, ...] = ()
 
 
 # Games that share pages with the catalog's games (multi-game trackers, HoYoverse and Kuro
@@ -36,6 +38,7 @@ FAMILIES: tuple[Family, ...] = (
         ("genshin impact", "genshin", "原神", "yuanshen"),
         ("genshin", "genshinimpact", "gi", "ys", "hk4e", "yuanshen", "原神"),
         ("genshin.hoyoverse.com", "genshin.mihoyo.com", "ys.mihoyo.com"),
+        ("gi", "genshin"),
     ),
     Family(
         "hsr",
@@ -49,22 +52,28 @@ FAMILIES: tuple[Family, ...] = (
         ),
         ("hsr", "sr", "starrail", "honkaistarrail", "hkrpg", "星穹铁道", "崩坏星穹铁道"),
         ("hsr.hoyoverse.com", "sr.mihoyo.com"),
+        ("hsr",),
     ),
     Family(
         "zzz",
         ("zenless zone zero", "zenless", "绝区零", "ゼンレスゾーンゼロ"),
         ("zzz", "zenless", "zenlesszonezero", "nap", "绝区零"),
         ("zenless.hoyoverse.com", "zzz.mihoyo.com"),
+        ("zzz",),
     ),
     Family(
         "hi3",
         ("honkai impact 3rd", "honkai impact 3", "honkai impact", "崩坏3", "崩坏三"),
         ("hi3", "honkai", "honkaiimpact", "honkaiimpact3", "honkaiimpact3rd", "bh3", "崩坏3"),
+        (),
+        ("hi3", "bh3"),
     ),
     Family(
         "wuwa",
         ("wuthering waves", "鸣潮", "鳴潮"),
         ("wuwa", "wutheringwaves", "mc", "鸣潮"),
+        (),
+        ("wuwa", "ww"),
     ),
     Family(
         "tot",
@@ -122,6 +131,9 @@ class GameScope:
         self._other_keys = (
             frozenset(normalize(k) for f in self.others for k in f.keys + f.names) - self._own_keys
         )
+        own_tags = set(self.ours.tags) if self.ours else set()
+        self._own_tags = frozenset(own_tags)
+        self._other_tags = frozenset(t for f in self.others for t in f.tags) - self._own_tags
         self._own_text = _NameSet(own_names)
         self._other_text = _NameSet({n for f in self.others for n in f.names} - own_names)
         self._own_hosts = frozenset(self.ours.hosts if self.ours else ())
@@ -143,6 +155,12 @@ class GameScope:
             return Scope.OURS
         if self._other_text.found_in(low, words):
             return Scope.OTHER
+        if "(" in low or "[" in low:
+            tags = {normalize(t) for t in _TAG.findall(low)}
+            if tags & self._own_tags:
+                return Scope.OURS
+            if tags & self._other_tags:
+                return Scope.OTHER
         return None
 
     def of_key(self, key: str) -> Scope | None:
@@ -172,6 +190,8 @@ class GameScope:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+# "(HSR)", "[ZZZ]": a short tag alone in brackets.
+_TAG = re.compile(r"[(\[]\s*([a-z0-9]{2,6})\s*[)\]]")
 
 
 class _NameSet:

@@ -496,3 +496,14 @@ def test_programmers_names_in_backticks_are_not_codes() -> None:
 | `refreshCode` | the redemption code, e.g. `PHOENIX1021` |
 """
     assert codes(page, ZZZ, "notes.md") == {"PHOENIX1021": U}
+
+
+def test_a_game_in_brackets_after_a_code_says_whose_code_it_is() -> None:
+    page = """Codes
+STARRAILGIFT (Honkai Star Rail)
+THEDAHLIA (HSR)
+ZZZANGELS (Zenless Zone Zero)
+ZHAOISFREE (ZZZ)
+"""
+    assert set(codes(page, ZZZ, "codes.txt")) == {"ZZZANGELS", "ZHAOISFREE"}
+    assert set(codes(page, HSR, "codes.txt")) == {"STARRAILGIFT", "THEDAHLIA"}
