@@ -8,6 +8,7 @@ from typing import Any
 from bot.domain import Game, ScrapedCode
 from scrapers.extract.candidates import resolve
 from scrapers.extract.context import Section
+from scrapers.extract.feed import feed_to_html
 from scrapers.extract.games import GameScope
 from scrapers.extract.html import HtmlReader
 from scrapers.extract.jsonish import data_literals
@@ -80,6 +81,8 @@ class _Page:
             return found
         if fmt is Format.HTML:
             return self.html.read(text)
+        if fmt is Format.FEED:
+            return self.html.read(feed_to_html(text))
         if fmt is Format.WIKITEXT:
             return self.wikitext.read(text)
         return self._markdown({}).read(text)

@@ -8,6 +8,8 @@ import re
 from enum import Enum
 from urllib.parse import urlsplit
 
+from scrapers.extract.feed import is_feed
+
 # Only this much of a body is read; code pages are far smaller, and a cap keeps a hostile or
 # broken source from costing more than a bounded amount of time.
 MAX_INPUT_BYTES = 3_000_000
@@ -18,6 +20,7 @@ class Format(Enum):
     WIKITEXT = "wikitext"
     DATA = "data"  # JSON, or JavaScript holding data literals
     MARKDOWN = "markdown"  # Markdown and plain text
+    FEED = "feed"  # RSS, Atom
 
 
 _HTML_EXT = frozenset({"html", "htm", "xhtml", "shtml", "php", "asp", "aspx", "jsp"})
@@ -110,6 +113,8 @@ def sniff(text: str, filename: str | None = None, content_type: str | None = Non
             return Format.DATA
     if _JS_DATA.match(head) and ext not in _HTML_EXT | _MD_EXT:
         return Format.DATA
+    if head[:1] == "<" and is_feed(head):
+        return Format.FEED
     if ext in _WIKI_EXT or "action=raw" in hint or "x-wiki" in ctype:
         return Format.WIKITEXT
     if ext in _HTML_EXT or "html" in ctype or (head[:1] == "<" and _HTML_TAG.match(head)):

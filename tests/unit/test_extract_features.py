@@ -507,3 +507,53 @@ ZHAOISFREE (ZZZ)
 """
     assert set(codes(page, ZZZ, "codes.txt")) == {"ZZZANGELS", "ZHAOISFREE"}
     assert set(codes(page, HSR, "codes.txt")) == {"STARRAILGIFT", "THEDAHLIA"}
+
+
+# --- feeds ---------------------------------------------------------------------------------
+
+RSS = """<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0"><channel>
+<title>Game codes</title>
+<link>https://codes.example.org/</link>
+<item><title>ZZZANGELS (Zenless Zone Zero)</title>
+<description><![CDATA[50 Polychrome]]></description>
+<link>https://codes.example.org/zzz?code=ZZZANGELS</link></item>
+<item><title>ZHAOISFREE (Zenless Zone Zero)</title>
+<description><![CDATA[50 Polychrome]]></description></item>
+<item><title>ZZZ2026 (Zenless Zone Zero)</title>
+<description><![CDATA[50 Polychrome]]></description></item>
+<item><title>STARRAILGIFT (Honkai: Star Rail)</title>
+<description><![CDATA[50 Stellar Jade]]></description></item>
+<item><title>Zenless Zone Zero 2.5 livestream</title>
+<description>&lt;p&gt;Redeem code &lt;strong&gt;ZZZ25VOIDHUNT&lt;/strong&gt;
+for 300 Polychrome&lt;/p&gt;</description></item>
+</channel></rss>
+"""
+
+
+def test_an_rss_feed_is_read_item_by_item() -> None:
+    assert set(codes(RSS, ZZZ, "codes.xml")) == {
+        "ZZZANGELS",
+        "ZHAOISFREE",
+        "ZZZ2026",
+        "ZZZ25VOIDHUNT",
+    }
+    # Another game's code in the same feed is that game's.
+    assert not set(codes(RSS, HSR, "feed")) & {"ZZZANGELS", "ZHAOISFREE", "ZZZ25VOIDHUNT"}
+
+
+def test_an_atom_feed_is_read_item_by_item() -> None:
+    atom = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Genshin codes</title>
+<entry><title>New code: GENSHINGIFT</title>
+<link href="https://genshin.hoyoverse.com/en/gift?code=GENSHINGIFT"/>
+<content type="html">&lt;p&gt;Primogem x60&lt;/p&gt;</content></entry>
+</feed>"""
+    assert set(codes(atom, GENSHIN, "feed.atom")) == {"GENSHINGIFT"}
+
+
+def test_a_broken_feed_is_read_as_far_as_it_goes_and_quickly() -> None:
+    broken = "<rss><channel><title>x</title>" + "<item><title>" * 50_000
+    assert codes(broken, ZZZ, "feed.xml") == {}
+    cut = RSS[: RSS.index("<item><title>Zenless")] + "<item><title>ZZZ25VOIDHUNT"
+    assert "ZZZANGELS" in codes(cut, ZZZ, "feed.xml")
