@@ -75,7 +75,7 @@ def feed_to_html(text: str) -> str:
 
 
 def _unwrap(value: str) -> str:
-    """A field's text: CDATA opened, or entities decoded once (escaped HTML stays HTML)."""
+    """A field's text: CDATA opened, or entities decoded once (escaped HTML becomes HTML)."""
     if "<![CDATA[" in value:
         return _CDATA.sub(lambda m: m.group(1), value)
     return html.unescape(value)
