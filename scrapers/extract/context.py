@@ -65,10 +65,25 @@ def keyword_adjacent(before: str, after: str) -> bool:
     return bool(_KEYWORD_BEFORE.search(before[-40:]) or _KEYWORD_AFTER.match(after[:40]))
 
 
+# Words in scripts and languages whose letters the patterns above do not bound ("неактивні"
+# holds "активні"): a word here stands alone between non-letters.
+_EXPIRED_WORDS = re.compile(
+    r"(?<![^\W\d_])(?:истекшие|истёкшие|устаревшие|неактивные|недействительные|просроченные"
+    r"|застарілі|неактивні|недійсні|прострочені|hết\s+hạn|hết\s+hiệu\s+lực|kedaluwarsa"
+    r"|kadaluarsa|kedaluarsa)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+_ACTIVE_WORDS = re.compile(
+    r"(?<![^\W\d_])(?:активные|актуальные|действующие|рабочие|активні|актуальні|діючі|робочі"
+    r"|còn\s+hiệu\s+lực|đang\s+hoạt\s+động|aktif|berlaku)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+
+
 def heading_status(text: str) -> CodeStatus:
     """The status a section heading claims for the codes under it."""
-    expired = _EXPIRED.search(text) is not None
-    active = _ACTIVE.search(text) is not None
+    expired = _EXPIRED.search(text) is not None or _EXPIRED_WORDS.search(text) is not None
+    active = _ACTIVE.search(text) is not None or _ACTIVE_WORDS.search(text) is not None
     if expired and not active:
         return CodeStatus.EXPIRED
     if active and not expired:

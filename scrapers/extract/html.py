@@ -74,6 +74,8 @@ _CODE_CLASS = re.compile(
 _EXPIRED_CLASS = re.compile(r"(?<![a-z])(?:expired|inactive|invalid|outdated)(?![a-z])")
 _LINE_THROUGH = re.compile(r"line-through", re.IGNORECASE)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
+# Utility classes that make text bold (Tailwind, Bootstrap).
+_BOLD_CLASS = re.compile(r"(?<![\w-])(?:font-(?:bold|semibold|extrabold|black)|fw-bold|fw-semibold)(?![\w-])")
 _DATA_SCRIPT = re.compile(r"json|ld\+json", re.IGNORECASE)
 # A short paragraph that is all bold is a heading in disguise ("<p><b>Expired codes</b></p>").
 _PSEUDO_HEADING_CHARS = 80
@@ -218,7 +220,11 @@ class _Walk:
         if tag in _CODE_TAGS or (classes and _CODE_CLASS.search(classes)):
             marks |= Mark.CODE
             element = next(self._ids)
-        elif tag in _EMPHASIS_TAGS or (style and _BOLD_STYLE.search(style)):
+        elif (
+            tag in _EMPHASIS_TAGS
+            or (style and _BOLD_STYLE.search(style))
+            or (classes and _BOLD_CLASS.search(classes))
+        ):
             marks |= Mark.EMPHASIS
             element = next(self._ids)
         if (

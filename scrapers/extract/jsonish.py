@@ -203,7 +203,9 @@ def loads(text: str) -> Any:
 # `var x = [`, `window.__SEED__ = {`, `export default {`, `JSON.parse('`-less data assignments.
 _ASSIGNMENT = re.compile(
     r"(?:^|[;\n}])\s*(?:"
-    r"(?:(?:var|let|const)\s+[\w$]+|[\w$]+(?:\s*\.\s*[\w$]+|\s*\[\s*['\"][^'\"\n]+['\"]\s*\])*)\s*="
+    # `export const posts: Post[] = [...]`: TypeScript's type annotation is skipped.
+    r"(?:(?:export\s+)?(?:var|let|const)\s+[\w$]+(?:\s*:\s*[\w$.<>\[\], |]{1,80}?)?"
+    r"|[\w$]+(?:\s*\.\s*[\w$]+|\s*\[\s*['\"][^'\"\n]+['\"]\s*\])*)\s*="
     r"|export\s+default|module\.exports\s*="
     r")\s*(?=[{\[])"
 )

@@ -25,7 +25,7 @@ class Format(Enum):
 
 _HTML_EXT = frozenset({"html", "htm", "xhtml", "shtml", "php", "asp", "aspx", "jsp"})
 _WIKI_EXT = frozenset({"wiki", "wikitext", "mediawiki", "mw"})
-_DATA_EXT = frozenset({"json", "js", "mjs", "jsonp", "json5"})
+_DATA_EXT = frozenset({"json", "js", "mjs", "cjs", "ts", "jsonp", "json5"})
 _MD_EXT = frozenset({"md", "markdown", "mdown", "rst"})
 _HTML_TAG = re.compile(
     r"<(?:!doctype|html|head|body|div|p|li|ul|ol|table|tr|td|th|br|h[1-6]|span|a|section|article"
@@ -37,7 +37,9 @@ _WIKI_MARK = re.compile(r"\{\{|^=+[^=\n]+=+\s*$|\[\[|^\{\||^\|-|'''", re.MULTILI
 _JSONISH_START = re.compile(
     r"""^(?:\{\s*(?:["'][^"'\n]{0,200}["']|[A-Za-z_$][\w$]*)\s*:|\{\s*\}|\[\s*(?:[\[{"'\d-]|true|false|null|\]))"""
 )
-_JS_DATA = re.compile(r"^\s*(?:var|let|const|window\.|self\.|export\s+default|module\.exports)")
+_JS_DATA = re.compile(
+    r"^\s*(?:var|let|const|window\.|self\.|export\s+(?:default|const|let|var)|module\.exports)"
+)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 

@@ -74,6 +74,8 @@ _NOT_CODE_FIELDS = re.compile(
     r"location|published_at|at)$",
     re.IGNORECASE,
 )
+# What a game field holds when it names a game: a few words, not an id or a number.
+_GAME_NAME = re.compile(r"[^\W\d_][\w'’:.\- ]{1,40}", re.UNICODE)
 _GAME_FIELDS = frozenset({"game", "gameid", "gamename", "gamekey", "gameslug", "biz", "gamebiz"})
 _NAME_FIELDS = frozenset({"name", "slug", "title", "game", "id", "key"})
 _FLAG_EXPIRED = frozenset(
@@ -247,9 +249,12 @@ class DataReader:
         for key, value in obj.items():
             norm = _norm_key(key)
             if norm in _GAME_FIELDS and isinstance(value, str | int):
-                found = self.scope.of_key(str(value))
+                found = self.scope.of_key(str(value)) or self.scope.of_text(str(value))
                 if found is not None:
                     return found
+                if isinstance(value, str) and _GAME_NAME.fullmatch(value.strip()):
+                    # "game": "Free Fire": a game named, and not ours.
+                    return Scope.OTHER
         for key, value in obj.items():
             if _norm_key(key) in _NAME_FIELDS and isinstance(value, str) and len(value) < 60:
                 found = self.scope.of_key(value)
@@ -262,8 +267,13 @@ class DataReader:
         if strings and len(strings) == len(items):
             single = [s for s in strings if self._single_token(s) is not None]
             # An array of bare code-shaped strings is a code list when it sits under a code
-            # key, or when nearly all of it is code-shaped.
-            if code_key or (len(single) >= 2 and len(single) >= 0.8 * len(strings)):
+            # key, or when nearly all of it is code-shaped and not all lower case (element
+            # ids, slugs and keywords are; codes are written in capitals).
+            if code_key or (
+                len(single) >= 2
+                and len(single) >= 0.8 * len(strings)
+                and any(not s.islower() for s in single)
+            ):
                 self._groups += 1
                 group = f"data:{self._groups}"
                 for s in strings:

@@ -557,3 +557,48 @@ def test_a_broken_feed_is_read_as_far_as_it_goes_and_quickly() -> None:
     assert codes(broken, ZZZ, "feed.xml") == {}
     cut = RSS[: RSS.index("<item><title>Zenless")] + "<item><title>ZZZ25VOIDHUNT"
     assert "ZZZANGELS" in codes(cut, ZZZ, "feed.xml")
+
+
+@pytest.mark.parametrize(
+    ("active", "expired"),
+    [
+        ("Актуальні коди", "Застарілі коди"),
+        ("Активные коды", "Истёкшие коды"),
+        ("Mã còn hiệu lực", "Mã hết hạn"),
+        ("Kode aktif", "Kode kedaluwarsa"),
+    ],
+)
+def test_status_headings_in_more_languages(active: str, expired: str) -> None:
+    page = f"## {active}\n\n- GENSHINGIFT\n- QW3RTY8ZK2LM\n\n## {expired}\n\n- ZX8C4VBN2MQW\n"
+    assert codes(page, GENSHIN, "page.md") == {
+        "GENSHINGIFT": A,
+        "QW3RTY8ZK2LM": A,
+        "ZX8C4VBN2MQW": E,
+    }
+
+
+def test_css_bold_classes_count_as_bold() -> None:
+    page = """<h2>Active codes</h2>
+<div class="card"><span class="font-bold">HonkaixHonkai</span><p>100 Crystals</p></div>
+"""
+    assert codes(page, CATALOG.game("hi3"), "page.html") == {"HonkaixHonkai": A}
+
+
+def test_a_script_module_of_posts_keeps_each_posts_game() -> None:
+    module = """import { PostMeta } from "../types";
+
+export const posts: PostMeta[] = [
+  { title: "Free Fire codes", game: "Free Fire",
+    codes: [{ code: "FFIC33NTEUKA", status: "active" }, { code: "FF4MTXQPFDZ9" }] },
+  { title: "Genshin codes", game: "Genshin Impact",
+    codes: [{ code: "QW3RTY8ZK2LM", status: "active" }] },
+];
+"""
+    assert codes(module, GENSHIN, "posts.ts") == {"QW3RTY8ZK2LM": A}
+
+
+def test_an_array_of_lower_case_element_ids_is_not_a_code_list() -> None:
+    page = """<h2>Codes</h2><ul><li><b>TOSENADINA</b> - 100 crystals</li></ul>
+<script>const imageIds = ['bgwave', 'bannerpic', 'news1', 'news2', 'content1'];</script>"""
+    found = codes(page, CATALOG.game("hi3"), "page.html")
+    assert not set(found) & {"news1", "news2", "content1", "bannerpic"}
