@@ -75,7 +75,9 @@ _EXPIRED_CLASS = re.compile(r"(?<![a-z])(?:expired|inactive|invalid|outdated)(?!
 _LINE_THROUGH = re.compile(r"line-through", re.IGNORECASE)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
 # Utility classes that make text bold (Tailwind, Bootstrap).
-_BOLD_CLASS = re.compile(r"(?<![\w-])(?:font-(?:bold|semibold|extrabold|black)|fw-bold|fw-semibold)(?![\w-])")
+_BOLD_CLASS = re.compile(
+    r"(?<![\w-])(?:font-(?:bold|semibold|extrabold|black)|fw-bold|fw-semibold)(?![\w-])"
+)
 _DATA_SCRIPT = re.compile(r"json|ld\+json", re.IGNORECASE)
 # A short paragraph that is all bold is a heading in disguise ("<p><b>Expired codes</b></p>").
 _PSEUDO_HEADING_CHARS = 80
