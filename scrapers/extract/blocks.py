@@ -74,7 +74,7 @@ class Block:
     context: str | None = None
 
 
-_LEAD_START = re.compile(r"^[\s•·*+>#\-–—\"'`“‘(\[]*$")
+_LEAD_START = re.compile(r"^[\s•·*+>#\-–—\"'`“‘(\[]*(?:\d{1,3}[.)]\s*)?$")
 # Between two codes of a list; an opening bracket starts a note ("CODE (Zenless Zone Zero)").
 _LEAD_JOIN = re.compile(
     r"^[\s\"'`”’)\]]*(?:[/,;&|+]|\band\b|\bor\b|\bou\b|、|，|；)?[\s\"'`“‘]*$", re.I

@@ -19,6 +19,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_.'’][A-Za-z0-9]+)*")
 # or colour (#x), a path or URL (/x, x/), a CSS selector (.x), a parameter (x=, =x), a
 # percent-escape (%2F), a function call (x().
 _BAD_BEFORE = frozenset("@#$%&/\\=.~^")
+_NUMBERED = re.compile(r"\d{1,3}\.(?=[A-Za-z0-9])")
 _BAD_AFTER = frozenset("@/=(%~^$")
 
 
@@ -43,15 +44,20 @@ def find_tokens(text: str, game: Game) -> list[tuple[int, int]]:
     n = len(text)
     for match in _TOKEN.finditer(text):
         start, end = match.span()
+        numbered = _NUMBERED.match(text, start, end)
+        if numbered and _opens_line(text, start):
+            start = numbered.end()  # "1.GENSHINGIFT" opening a line: a list number, a code
         if end - start > MAX_CODE_LENGTH:
             continue
         before = text[start - 1] if start else " "
         after = text[end] if end < n else " "
         if _glued(before) or _glued(after):
             continue
-        # "ends." then a token is fine; ".class" or "x.y" is not.
+        # "ends." then a token is fine; ".class" or "x.y" is not; nor is "1.CODE", a list
+        # number glued to its item, which is a token.
         if before in _BAD_BEFORE and (
-            before != "." or (start >= 2 and not text[start - 2].isspace())
+            before != "."
+            or (start >= 2 and not text[start - 2].isspace() and not _list_number(text, start - 1))
         ):
             continue
         if after in _BAD_AFTER:
@@ -63,6 +69,24 @@ def find_tokens(text: str, game: Game) -> list[tuple[int, int]]:
         if game.matches(text[start:end]):
             spans.append((start, end))
     return spans
+
+
+def _list_number(text: str, dot: int) -> bool:
+    """Whether the "." at `dot` ends a list number that opens a line: "\n12.CODE"."""
+    start = dot
+    while start > 0 and text[start - 1].isdigit() and dot - start < 3:
+        start -= 1
+    return start < dot and _opens_line(text, start)
+
+
+def _opens_line(text: str, pos: int) -> bool:
+    """Whether only a little indentation stands between `pos` and the start of its line (a
+    bounded look back: hostile pages have lines megabytes long)."""
+    back = text[max(0, pos - 8) : pos]
+    newline = back.rfind("\n")
+    if newline < 0 and pos > 8:
+        return False
+    return not back[newline + 1 :].strip()
 
 
 class Shape(Enum):

@@ -602,3 +602,14 @@ def test_an_array_of_lower_case_element_ids_is_not_a_code_list() -> None:
 <script>const imageIds = ['bgwave', 'bannerpic', 'news1', 'news2', 'content1'];</script>"""
     found = codes(page, CATALOG.game("hi3"), "page.html")
     assert not set(found) & {"news1", "news2", "content1", "bannerpic"}
+
+
+def test_list_numbers_glued_to_codes_are_taken_off() -> None:
+    page = "Các mã còn hiệu lực:\n1.GENSHINGIFT\n2.ZSPDKSC3V8V5\n3.UT7C2TD8C5ZD\n"
+    assert codes(page, GENSHIN, "reply.txt") == {
+        "GENSHINGIFT": A,
+        "ZSPDKSC3V8V5": A,
+        "UT7C2TD8C5ZD": A,
+    }
+    # Versions and dotted names stay whole, and are not codes.
+    assert codes("Version 5.GENSHINGIFT\nv1.2.QW3RTY8ZK2LM\n", GENSHIN, "notes.txt") == {}
