@@ -270,7 +270,7 @@ def may_change_subscriptions(interaction: discord.Interaction) -> bool:
     named = getattr(interaction.namespace, "channel", None)
     # A channel option arrives resolved with the invoking member's permissions in it.
     here = named.permissions if isinstance(named, app_commands.AppCommandChannel) else None
-    if (here or interaction.permissions).manage_channels:
+    if (here if here is not None else interaction.permissions).manage_channels:
         return True
     raise NotChannelManager()
 
