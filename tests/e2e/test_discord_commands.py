@@ -273,9 +273,19 @@ async def test_manage_channels_in_a_channel_is_enough_for_that_channel_only(
             enforce_default_permissions=False,
         )  # fmt: skip
         refusal = await theirs.response()
+        # A channel where the member may do nothing at all is not one they manage either.
+        locked = dc.add_channel(guild.id, "locked").id
+        await dc.set_overwrite(locked, dc.member_overwrite(player.user.id, deny=(1 << 41) - 1))
+        none = await dc.dispatch_interaction(
+            guild.id, channel_id, player.user.id, "subscribe",
+            {"game": "zzz", "channel": locked},
+            enforce_default_permissions=False,
+        )  # fmt: skip
+        refused_too = await none.response()
     assert done.content == f"New **Genshin Impact** codes will be announced in <#{channel_id}>."
     assert refusal.ephemeral
     assert "Manage Channels" in refusal.data["content"]
+    assert "Manage Channels" in refused_too.data["content"]
     assert await subscriptions_of(sessions, guild.id) == [(str(channel_id), "genshin", None)]
 
 
