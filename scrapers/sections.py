@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.domain import CodeStatus
+from scrapers.extract.vocabulary import BRANDS
 
 _EXPIRED_HEADING = re.compile(
     r"\b(?:expired|inactive|invalid|unavailable|ended|no\s+longer\s+(?:valid|working|active))\b",
@@ -69,6 +70,8 @@ class Sections:
 
 def looks_like_code(token: str) -> bool:
     """Tell "BlazeToNatlan" or "5SKXWYSCPEVR" from an ordinary word such as "Characters"."""
+    if token.lower() in BRANDS:
+        return False  # "Game8", "HoYoLAB": the site's or a company's name
     capitals = sum(1 for char in token if char.isupper())
     return any(char.isdigit() for char in token) or token.isupper() or capitals >= 2
 

@@ -230,6 +230,8 @@ def test_a_cell_splits_into_its_codes() -> None:
         ("GENSHINGIFT", True),
         ("Characters", False),
         ("Settings", False),
+        ("HoYoLAB", False),
+        ("Game8", False),
     ],
 )
 def test_code_looking_words(token: str, code_like: bool) -> None:
