@@ -21,8 +21,10 @@ _ROOT = re.compile(
 _ITEM_START = re.compile(r"<(?:item|entry)\b[^>]{0,500}>", re.IGNORECASE)
 _ITEM_END = re.compile(r"</(?:item|entry)\s*>", re.IGNORECASE)
 _CHANNEL_TITLE = re.compile(r"<title\b[^>]{0,200}>([^<]{0,2000})", re.IGNORECASE)
-# The fields of an item that can hold codes, the first of each kind.
-_FIELDS = ("title", "content:encoded", "content", "description", "summary")
+# The fields of an item that can hold codes, the first of each kind; its content is the
+# first of these found.
+_CONTENT_FIELDS = ("content:encoded", "content", "description", "summary")
+_FIELDS = ("title", *_CONTENT_FIELDS)
 # One item is read this far at most.
 _MAX_ITEM_CHARS = 200_000
 _LINK_TEXT = re.compile(r"<link\b[^>]{0,500}>([^<]{1,2000})</link\s*>", re.IGNORECASE)
@@ -59,14 +61,7 @@ def feed_to_html(text: str) -> str:
             for link in links[:5]
         )
         titles.append(f"<li>{title}{anchors}</li>")
-        content = next(
-            (
-                fields[f]
-                for f in ("content:encoded", "content", "description", "summary")
-                if fields.get(f)
-            ),
-            "",
-        )
+        content = next((fields[f] for f in _CONTENT_FIELDS if fields.get(f)), "")
         if content:
             bodies.append(f"<article><h2>{title}</h2>{_unwrap(content)}</article>")
     parts.append("<ul>" + "".join(titles) + "</ul>")

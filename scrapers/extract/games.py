@@ -131,8 +131,7 @@ class GameScope:
         self._other_keys = (
             frozenset(normalize(k) for f in self.others for k in f.keys + f.names) - self._own_keys
         )
-        own_tags = set(self.ours.tags) if self.ours else set()
-        self._own_tags = frozenset(own_tags)
+        self._own_tags = frozenset(self.ours.tags if self.ours else ())
         self._other_tags = frozenset(t for f in self.others for t in f.tags) - self._own_tags
         self._own_text = _NameSet(own_names)
         self._other_text = _NameSet({n for f in self.others for n in f.names} - own_names)

@@ -45,7 +45,8 @@ def find_tokens(text: str, game: Game) -> list[tuple[int, int]]:
     for match in _TOKEN.finditer(text):
         start, end = match.span()
         numbered = _NUMBERED.match(text, start, end)
-        if numbered and _opens_line(text, start):
+        listed = numbered is not None and _opens_line(text, start)
+        if numbered is not None and listed:
             start = numbered.end()  # "1.GENSHINGIFT" opening a line: a list number, a code
         if end - start > MAX_CODE_LENGTH:
             continue
@@ -53,11 +54,11 @@ def find_tokens(text: str, game: Game) -> list[tuple[int, int]]:
         after = text[end] if end < n else " "
         if _glued(before) or _glued(after):
             continue
-        # "ends." then a token is fine; ".class" or "x.y" is not; nor is "1.CODE", a list
-        # number glued to its item, which is a token.
-        if before in _BAD_BEFORE and (
-            before != "."
-            or (start >= 2 and not text[start - 2].isspace() and not _list_number(text, start - 1))
+        # "ends." then a token is fine; ".class" or "x.y" is not (a list number is).
+        if (
+            not listed
+            and before in _BAD_BEFORE
+            and (before != "." or (start >= 2 and not text[start - 2].isspace()))
         ):
             continue
         if after in _BAD_AFTER:
@@ -69,14 +70,6 @@ def find_tokens(text: str, game: Game) -> list[tuple[int, int]]:
         if game.matches(text[start:end]):
             spans.append((start, end))
     return spans
-
-
-def _list_number(text: str, dot: int) -> bool:
-    """Whether the "." at `dot` ends a list number that opens a line: "\n12.CODE"."""
-    start = dot
-    while start > 0 and text[start - 1].isdigit() and dot - start < 3:
-        start -= 1
-    return start < dot and _opens_line(text, start)
 
 
 def _opens_line(text: str, pos: int) -> bool:
