@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.domain import Game, SourceConfig, Trust
+from bot.domain import Game, SourceConfig, Trust, VerifyEndpoint
 
 _SOURCE_KEYS = {"id", "kind", "game", "url", "trust", "trusted", "name"}
+_VERIFY_KEYS = {"url", "game_biz", "origin", "method", "lang", "lang_key", "family"}
 
 
 class CatalogError(ValueError):
@@ -86,12 +88,49 @@ def _parse_game(game_id: str, raw: Any, where: str) -> Game:
         color=int(raw.get("color", 0x5865F2)),
         stopwords=frozenset(str(w).upper() for w in raw.get("stopwords", [])),
         note=raw.get("note"),
+        verify=_parse_verify(game_id, raw.get("verify"), where),
     )
     try:
         _ = game.regex
     except Exception as exc:
         raise CatalogError(f"{where}: games.{game_id}.pattern is not a regex: {exc}") from exc
     return game
+
+
+def _parse_verify(game_id: str, raw: Any, where: str) -> VerifyEndpoint | None:
+    """`[games.<id>.verify]`: the redeem endpoint; absent for games without web redemption."""
+    if raw is None:
+        return None
+    name = f"games.{game_id}.verify"
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: {name} must be a table")
+    unknown = sorted(set(raw) - _VERIFY_KEYS)
+    if unknown:
+        raise CatalogError(f"{where}: {name} has unknown keys: {', '.join(unknown)}")
+    for key in ("url", "game_biz", "origin"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise CatalogError(f"{where}: {name}.{key} is required")
+    for key in ("url", "origin"):
+        if not raw[key].startswith(("https://", "http://")):
+            raise CatalogError(f"{where}: {name}.{key} must be an http(s) URL")
+    method = str(raw.get("method", "GET")).upper()
+    if method not in ("GET", "POST"):
+        raise CatalogError(f"{where}: {name}.method must be GET or POST")
+    family = raw.get("family")
+    if family is not None:
+        try:
+            re.compile(family)
+        except (re.error, TypeError) as exc:
+            raise CatalogError(f"{where}: {name}.family is not a regex: {exc}") from exc
+    return VerifyEndpoint(
+        url=raw["url"],
+        game_biz=raw["game_biz"],
+        origin=raw["origin"].rstrip("/"),
+        method=method,
+        lang=str(raw.get("lang", "en")),
+        lang_key=str(raw.get("lang_key", "en-us")),
+        family=family,
+    )
 
 
 def _parse_source(index: int, raw: Any, where: str) -> SourceConfig:

@@ -24,6 +24,18 @@ class Trust(StrEnum):
     PAGE = "page"
 
 
+class Verification(StrEnum):
+    """What HoYoverse's redeem endpoint last said of a code (DESIGN.md, rules of the domain)."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    # Waiting for a check (new, or not activated yet and rechecked).
+    PENDING = "pending"
+    # Not checked: the game has no web redemption, no account is configured, or none could.
+    UNVERIFIED = "unverified"
+
+
 class Platform(StrEnum):
     TELEGRAM = "telegram"
     DISCORD = "discord"
@@ -33,6 +45,22 @@ class Platform(StrEnum):
 MAX_CODE_LENGTH = 32
 MAX_REWARDS_LENGTH = 300
 MAX_REWARD_NAME_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class VerifyEndpoint:
+    """How a game's web gift page redeems a code (the catalog's `[games.<id>.verify]`)."""
+
+    url: str
+    game_biz: str
+    # The gift page the request says it comes from (Origin, and Referer with a slash).
+    origin: str
+    method: str = "GET"
+    lang: str = "en"
+    lang_key: str = "en-us"
+    # A regular expression matched at the start of a code: codes it matches with the same
+    # text redeem once per family per account (Zenless: ZZZ and two digits).
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +75,8 @@ class Game:
     # Words that look like codes on this game's pages but are not (brand names and such).
     stopwords: frozenset[str] = frozenset()
     note: str | None = None
+    # Set where HoYoverse's redeem endpoint can check this game's codes.
+    verify: VerifyEndpoint | None = None
 
     @property
     def regex(self) -> re.Pattern[str]:
