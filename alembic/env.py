@@ -8,8 +8,8 @@ import logging.config
 from sqlalchemy.engine import Connection
 
 from alembic import context
-from bot.database import create_engine
-from bot.models import Base
+from bot.store.database import create_engine
+from bot.store.models import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

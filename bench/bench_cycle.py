@@ -14,9 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.app import build_app
-from bot.demo import FixtureSite, stock
-from bot.settings import Settings
+from bot.app.daemon import build_app
+from bot.core.settings import Settings
+from tests.demo import stock
+from tests.fakes.source_site import FixtureSite
 
 
 async def one_round(folder: Path) -> tuple[float, float, float, int, int]:

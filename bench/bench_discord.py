@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import database  # noqa: E402
-from bot.catalog import load_catalog  # noqa: E402
+from bot.core.catalog import load_catalog  # noqa: E402
+from bot.store import database  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.fakes.discord_api import FakeDiscord
@@ -63,7 +63,7 @@ def rss_kb() -> int:
 
 async def bot_process() -> None:
     """codecast's Discord side alone: the service and the delivery worker, until SIGTERM."""
-    from bot.settings import Settings
+    from bot.core.settings import Settings
     from notifiers.delivery import DeliveryWorker
     from notifiers.discord import build_service
 
@@ -98,9 +98,9 @@ async def bot_process() -> None:
 async def prepare(db_url: str, dc: FakeDiscord, channels: int) -> tuple[int, int, int]:
     """Guilds and channels on the fake; subscriptions, codes and one announcement in the
     database. Returns a guild, a channel and a member to run /codes as."""
-    from bot import repository
-    from bot.domain import Platform
-    from bot.models import CodeRow
+    from bot.core.domain import Platform
+    from bot.store import repository
+    from bot.store.models import CodeRow
 
     await asyncio.to_thread(database.upgrade, db_url)
     engine = database.create_engine(db_url)

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.catalog import load_catalog
+from bot.core.catalog import load_catalog
 from scrapers.page import extract_codes
 
 ROOT = Path(__file__).resolve().parents[1]

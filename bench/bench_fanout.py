@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 # The seeding helpers live with the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bot import database, repository
+from bot.store import database, repository
 from tests.seed import add_code, add_subscriptions
 
 

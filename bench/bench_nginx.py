@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.catalog import load_catalog  # noqa: E402  (after the path set-up above)
-from bot.domain import CodeStatus, CodeView  # noqa: E402
+from bot.core.catalog import load_catalog  # noqa: E402  (after the path set-up above)
+from bot.core.domain import CodeStatus, CodeView  # noqa: E402
 from bot.site import SiteSnapshot, render_site, write_site  # noqa: E402
 from tests.e2e.browser_setup import free_port, running_nginx  # noqa: E402
 

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.catalog import load_catalog
-from bot.domain import CodeStatus, CodeView, Game, RewardItem, SourceHealth
-from bot.icons import Icon
+from bot.core.catalog import load_catalog
+from bot.core.domain import CodeStatus, CodeView, Game, RewardItem, SourceHealth
 from bot.site import SiteRenderer, SiteSnapshot, render_site, write_site
 from bot.site.cards import front_lines, game_cards
 from bot.site.feeds import atom_feeds, codes_json_files
+from bot.site.icons import Icon
 from bot.site.view import arrange
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

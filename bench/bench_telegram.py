@@ -34,11 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import database, repository  # noqa: E402
-from bot.catalog import load_catalog  # noqa: E402
-from bot.domain import Announcement, Platform  # noqa: E402
-from bot.outbox import Delivery  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.core.catalog import load_catalog  # noqa: E402
+from bot.core.domain import Announcement, Platform  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
+from bot.store import database, repository  # noqa: E402
+from bot.store.outbox import Delivery  # noqa: E402
 from notifiers.delivery import DeliveryWorker  # noqa: E402
 from notifiers.telegram import TelegramLimits, build_service  # noqa: E402
 from notifiers.telegram.service import TelegramService  # noqa: E402
@@ -190,8 +190,9 @@ async def latency() -> tuple[float, float]:
     with the delivery rows, render the site, wake the worker), then the delivery worker
     already running, as in `codecast run`.
     """
-    from bot.app import build_app
-    from bot.demo import FixtureSite, Page
+    from bot.app.daemon.daemon import build_app
+
+    from tests.fakes.source_site import FixtureSite, Page
     from tests.fakes.telegram_api import FakeTelegram
 
     def livestream(*codes: str) -> Page:
@@ -207,7 +208,7 @@ async def latency() -> tuple[float, float]:
         site.pages["livestream"] = livestream()
         with tempfile.TemporaryDirectory() as folder:
             catalog = Path(folder) / "catalog.toml"
-            builtin = (ROOT / "bot" / "catalog.toml").read_text(encoding="utf-8")
+            builtin = (ROOT / "bot" / "core" / "catalog.toml").read_text(encoding="utf-8")
             games = builtin.split("\n[[sources]]", 1)[0]
             catalog.write_text(
                 f'{games}\n[[sources]]\nid = "local"\nkind = "hoyolab"\ngame = "genshin"\n'

@@ -25,9 +25,9 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outbox, repository
-from bot.domain import Announcement, Platform
-from bot.outbox import Delivery
+from bot.core.domain import Announcement, Platform
+from bot.store import outbox, repository
+from bot.store.outbox import Delivery
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repository
-from bot.domain import Announcement, CodeStatus, Platform
+from bot.core.domain import Announcement, CodeStatus, Platform
+from bot.store import repository
 
 log = logging.getLogger(__name__)
 

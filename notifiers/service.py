@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.domain import Platform
+from bot.core.domain import Platform
 from notifiers.delivery import Sender
 
 

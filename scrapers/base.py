@@ -26,7 +26,7 @@ from tenacity import (
     wait_random,
 )
 
-from bot.domain import Game, ScrapedCode, SourceConfig
+from bot.core.domain import Game, ScrapedCode, SourceConfig
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
-from bot.domain import (
+from bot.core.domain import (
     MAX_REWARDS_LENGTH,
     CodeStatus,
     Game,

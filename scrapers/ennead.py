@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.domain import CodeStatus, Game, ScrapedCode, SourceConfig
+from bot.core.domain import CodeStatus, Game, ScrapedCode, SourceConfig
 from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text, fetch_url
 from scrapers.codelist import CodeList, check_size, shielded
 from scrapers.rewards import rewards_from_text

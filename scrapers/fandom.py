@@ -25,7 +25,7 @@ from mwparserfromhell.nodes import (
 )
 from mwparserfromhell.wikicode import Wikicode
 
-from bot.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
+from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
 from scrapers import fandom_html
 from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text, fetch_url
 from scrapers.codelist import CodeList, check_size, server_of, shielded

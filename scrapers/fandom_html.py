@@ -8,7 +8,7 @@ from datetime import datetime
 
 from selectolax.lexbor import LexborNode
 
-from bot.domain import CodeStatus, Game, RewardItem, ScrapedCode
+from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode
 from scrapers.base import SourceChanged
 from scrapers.codelist import CodeList, server_of
 from scrapers.dates import parse_date

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from selectolax.lexbor import LexborNode
 
-from bot.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
+from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
 from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text, fetch_url
 from scrapers.codelist import CodeList, check_size, shielded
 from scrapers.dates import parse_date

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
+from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
 from scrapers.base import (
     Fetched,
     Fetcher,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain import Game, ScrapedCode, SourceConfig
+from bot.core.domain import Game, ScrapedCode, SourceConfig
 from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, fetch_url
 from scrapers.extract import extract_codes, is_text
 

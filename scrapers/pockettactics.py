@@ -10,7 +10,7 @@ import re
 
 from selectolax.lexbor import LexborNode
 
-from bot.domain import CodeStatus, Game, ScrapedCode, SourceConfig
+from bot.core.domain import CodeStatus, Game, ScrapedCode, SourceConfig
 from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text, fetch_url
 from scrapers.codelist import CodeList, check_size, shielded
 from scrapers.htmltext import heading_level, heading_text, html_tree, inline_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.domain import MAX_REWARD_NAME_LENGTH, MAX_REWARDS_LENGTH, RewardItem
+from bot.core.domain import MAX_REWARD_NAME_LENGTH, MAX_REWARDS_LENGTH, RewardItem
 
 # More items than this in one code is a parsing accident, not a reward.
 MAX_ITEMS = 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.domain import CodeStatus
+from bot.core.domain import CodeStatus
 from scrapers.extract.vocabulary import BRANDS
 
 _EXPIRED_HEADING = re.compile(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import CodeRow, SubscriptionRow
+from bot.store.models import CodeRow, SubscriptionRow
 
 CHUNK = 5000
 

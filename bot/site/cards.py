@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup
 
-from bot.domain import CodeStatus
+from bot.core.domain import CodeStatus
 from bot.site.view import (
     UNNAMED_ITEM,
     ShownCode,

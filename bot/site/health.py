@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from bot.domain import SourceHealth
+from bot.core.domain import SourceHealth
 from bot.site.view import as_utc, clean_text, iso, plain_anchor
 
 # The pipeline stores "<status>: <detail>"; the statuses are scrapers.base's SourceError family.

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.domain import CodeView, Game, SourceHealth
+from bot.core.domain import CodeView, Game, SourceHealth
 from bot.site.cards import front_lines, game_cards
 from bot.site.feeds import atom_feeds, codes_json_files, robots_txt, sitemap_xml
 from bot.site.health import source_groups, sources_json
 from bot.site.view import GameCodes, arrange, iso, safe_url, utc_exact, utc_text
 
 if TYPE_CHECKING:
-    from bot.icons import Icon
+    from bot.site.icons import Icon
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class SiteSnapshot:
     site_url: str  # absolute base URL, ends with "/"
     # When set, the site carries the IndexNow key file (<key>.txt) that proves ownership.
     indexnow_key: str | None = None
-    # Reward icon URL -> the icon stored under icons/ (bot.icons); others show as text.
+    # Reward icon URL -> the icon stored under icons/ (bot.site.icons); others show as text.
     icons: Mapping[str, Icon] = field(default_factory=dict)
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import escape
 
-from bot.domain import (
+from bot.core.domain import (
     MAX_CODE_LENGTH,
     MAX_REWARD_NAME_LENGTH,
     MAX_REWARDS_LENGTH,
@@ -25,7 +25,7 @@ from bot.domain import (
 )
 
 if TYPE_CHECKING:
-    from bot.icons import Icon
+    from bot.site.icons import Icon
 
 # Game ids become folder names on disk and in URLs, so only plain names are accepted.
 _GAME_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalog import Catalog
-from bot.settings import Settings
+from bot.core.catalog import Catalog
+from bot.core.settings import Settings
 from notifiers.discord.bot import CodecastClient
 from notifiers.discord.commands import CommandContext
 from notifiers.discord.sender import DiscordSender, SendLimits

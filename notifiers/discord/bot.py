@@ -14,8 +14,8 @@ import yarl
 from discord import app_commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repository
-from bot.domain import Platform
+from bot.core.domain import Platform
+from bot.store import repository
 from notifiers.discord.commands import CommandContext, build_commands, user_message
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ import discord
 from discord import app_commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repository
-from bot.catalog import Catalog
-from bot.domain import Game, Platform
+from bot.core.catalog import Catalog
+from bot.core.domain import Game, Platform
+from bot.store import repository
 from notifiers.discord.format import (
     NotACode,
     RedeemButton,

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
-from bot.domain import MAX_CODE_LENGTH, Announcement, CodeStatus, CodeView, Game, code_key
+from bot.core.domain import MAX_CODE_LENGTH, Announcement, CodeStatus, CodeView, Game, code_key
 
 # Discord's limits for one message (documented under "Embed Limits" and "Message Components").
 MAX_CONTENT_CHARS = 2000

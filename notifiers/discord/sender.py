@@ -18,10 +18,10 @@ import aiohttp
 import discord
 from discord.http import Route
 
-from bot.catalog import Catalog
-from bot.domain import Announcement, Platform
-from bot.outbox import Delivery
-from bot.repository import SentMessage
+from bot.core.catalog import Catalog
+from bot.core.domain import Announcement, Platform
+from bot.store.outbox import Delivery
+from bot.store.repository import SentMessage
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from notifiers.discord.format import announcement_message
 from notifiers.discord.window import AnsweredWindow

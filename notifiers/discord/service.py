@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from discord.http import Route
 
-from bot.domain import Platform
+from bot.core.domain import Platform
 from notifiers.delivery import Sender
 from notifiers.discord.bot import CodecastClient
 from notifiers.discord.sender import DiscordSender

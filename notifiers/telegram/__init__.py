@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ApplicationBuilder
 
-from bot.catalog import Catalog
-from bot.settings import Settings
+from bot.core.catalog import Catalog
+from bot.core.settings import Settings
 from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
 from notifiers.limits import Rate
 from notifiers.telegram.admin import AdminCache

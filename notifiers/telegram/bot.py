@@ -1,6 +1,6 @@
 """The bot's conversation: commands, keyboard taps, membership changes and errors.
 
-Handlers read and write subscriptions through `bot.repository` only; what they say is built
+Handlers read and write subscriptions through `bot.store.repository` only; what they say is built
 by `format` and what they understood by `commands`. Each handler is a method of
 `TelegramCommands`, registered on the Application by `register`.
 """
@@ -29,9 +29,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import repository
-from bot.catalog import Catalog
-from bot.domain import Game, Platform
+from bot.core.catalog import Catalog
+from bot.core.domain import Game, Platform
+from bot.store import repository
 from notifiers.telegram import format as fmt
 from notifiers.telegram.admin import AdminCache, may_change
 from notifiers.telegram.commands import (

@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.catalog import Catalog
-from bot.domain import Game
+from bot.core.catalog import Catalog
+from bot.core.domain import Game
 from notifiers.telegram.format import clip
 
 ALL_WORDS = frozenset({"all", "*", "every", "everything"})

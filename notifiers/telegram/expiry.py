@@ -14,9 +14,9 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import repository
-from bot.catalog import Catalog, CatalogError
-from bot.domain import Announcement, Game, Platform
+from bot.core.catalog import Catalog, CatalogError
+from bot.core.domain import Announcement, Game, Platform
+from bot.store import repository
 from notifiers.telegram.format import Message, announcement_messages
 from notifiers.telegram.limits import SendLimits
 from notifiers.telegram.sender import NO_PREVIEW, retry_after_seconds, to_markup

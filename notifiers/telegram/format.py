@@ -18,7 +18,7 @@ from telegram.constants import (
     MessageLimit,
 )
 
-from bot.domain import MAX_REWARDS_LENGTH, CodeStatus, CodeView, Game
+from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, CodeView, Game
 
 # Telegram rejects a longer text. The bound is checked on the HTML as sent, tags and entities
 # included, in UTF-16 code units: never less than what Telegram counts after parsing.

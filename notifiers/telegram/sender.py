@@ -28,10 +28,10 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import repository
-from bot.catalog import Catalog, CatalogError
-from bot.domain import Announcement, Game, Platform
-from bot.outbox import Delivery
+from bot.core.catalog import Catalog, CatalogError
+from bot.core.domain import Announcement, Game, Platform
+from bot.store import repository
+from bot.store.outbox import Delivery
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from notifiers.telegram.format import Keyboard, Message, announcement_messages
 from notifiers.telegram.limits import SendLimits, TelegramLimits

@@ -15,7 +15,7 @@ from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken
 
-from bot.domain import Platform
+from bot.core.domain import Platform
 from notifiers.expiry import ExpiryWatcher, stop_task
 from notifiers.telegram.bot import TelegramApp, TelegramCommands
 from notifiers.telegram.format import COMMANDS

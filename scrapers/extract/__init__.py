@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.domain import Game, ScrapedCode
+from bot.core.domain import Game, ScrapedCode
 from scrapers.extract.candidates import resolve
 from scrapers.extract.context import Section
 from scrapers.extract.feed import feed_to_html

@@ -7,7 +7,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from enum import Enum
 
-from bot.domain import CodeStatus, Game
+from bot.core.domain import CodeStatus, Game
 from scrapers.extract.candidates import could_qualify
 from scrapers.extract.context import (
     KEYWORD,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.domain import MAX_REWARDS_LENGTH, CodeStatus, Game, ScrapedCode
+from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, Game, ScrapedCode
 from scrapers.extract.games import GameScope, Scope
 from scrapers.extract.model import Evidence, Occurrence, points
 from scrapers.extract.shape import SHAPE_POINTS, STRONG_SHAPES, Shape, classify

@@ -6,7 +6,7 @@ import itertools
 import re
 from dataclasses import dataclass, replace
 
-from bot.domain import CodeStatus
+from bot.core.domain import CodeStatus
 from scrapers.extract.games import GameScope, Scope
 
 # Words that say "this is about codes", in the languages code pages come in.

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.domain import Game
+from bot.core.domain import Game
 
 
 class Scope(Enum):

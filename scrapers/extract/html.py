@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from bot.domain import CodeStatus, Game
+from bot.core.domain import CodeStatus, Game
 from scrapers.extract.blocks import Block, BlockKind, Mark, Span, block_occurrences
 from scrapers.extract.context import (
     HeadingTrail,

@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Callable
 
-from bot.domain import Game
+from bot.core.domain import Game
 from scrapers.extract.blocks import (
     MAX_BLOCK_CHARS,
     Block,

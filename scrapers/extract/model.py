@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from bot.domain import CodeStatus
+from bot.core.domain import CodeStatus
 from scrapers.extract.games import Scope
 
 

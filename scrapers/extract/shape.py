@@ -6,7 +6,7 @@ import itertools
 import re
 from enum import Enum
 
-from bot.domain import MAX_CODE_LENGTH, Game
+from bot.core.domain import MAX_CODE_LENGTH, Game
 from scrapers.extract.games import GameScope
 from scrapers.extract.vocabulary import BRANDS, camel_parts, is_word
 

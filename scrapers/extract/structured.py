@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.domain import CodeStatus, Game
+from bot.core.domain import CodeStatus, Game
 from scrapers.extract.blocks import Block, BlockKind, Span, block_occurrences
 from scrapers.extract.context import Section, heading_status
 from scrapers.extract.games import GameScope, Scope

@@ -20,7 +20,7 @@ from mwparserfromhell.nodes import (
     Wikilink,
 )
 
-from bot.domain import CodeStatus, Game
+from bot.core.domain import CodeStatus, Game
 from scrapers.extract.context import HeadingTrail, heading_status, row_status
 from scrapers.extract.games import GameScope
 from scrapers.extract.markdown import MarkdownReader, Placeholder

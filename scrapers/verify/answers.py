@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.verification import Outcome
+from bot.core.verification import Outcome
 
 # retcode: (outcome, what it means). Anything not listed is no verdict.
 RETCODES: dict[int, tuple[Outcome, str]] = {

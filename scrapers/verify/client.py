@@ -15,7 +15,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
-from bot.domain import VerifyEndpoint
+from bot.core.domain import VerifyEndpoint
 from scrapers.verify.accounts import Account, GameUid
 from scrapers.verify.answers import Answer, read_answer
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import database, repository
-from bot.models import DeliveryRow, DeliveryState
+from bot.store import database, repository
+from bot.store.models import DeliveryRow, DeliveryState
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 from tests.seed import add_code, add_subscriptions

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repository
-from bot.catalog import Catalog, load_catalog
-from bot.domain import Platform
-from bot.models import CodeRow, DeliveryRow, SubscriptionRow
-from bot.settings import Settings
+from bot.core.catalog import Catalog, load_catalog
+from bot.core.domain import Platform
+from bot.core.settings import Settings
+from bot.store import repository
+from bot.store.models import CodeRow, DeliveryRow, SubscriptionRow
 from notifiers.delivery import DeliveryWorker, RetryPolicy
 from notifiers.telegram import TelegramLimits, build_service
 from notifiers.telegram.service import TelegramService

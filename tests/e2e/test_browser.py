@@ -1,6 +1,6 @@
 """The demo site in Debian's Chromium, served by nginx: copy, redeem, folding, no-JS, phone, a11y.
 
-The site is the one `python -m bot.demo` builds from recorded pages. Screenshots (desktop and
+The site is the one `python -m tests.demo` builds from recorded pages. Screenshots (desktop and
 phone, light and dark) are saved to artifacts/screenshots/ for a person to look at.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
-from bot.catalog import load_catalog
+from bot.core.catalog import load_catalog
 from tests.e2e.browser_setup import (
     DESKTOP,
     INSTALL_TIMEOUT_MARK,
@@ -96,7 +96,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's site: real recorded pages, two cycles, a livestream with codes between."""
     folder = tmp_path_factory.mktemp("demo")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.demo", "--folder", str(folder), "--cycles", "2"],
+        [sys.executable, "-m", "tests.demo", "--folder", str(folder), "--cycles", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,

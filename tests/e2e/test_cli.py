@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import FixtureSite, demo_sources, stock
 from tests.conftest import SHARED_FIXTURES
+from tests.demo import demo_sources, stock
+from tests.fakes.source_site import FixtureSite
 
 CODECAST = [sys.executable, "-m", "bot"]
 

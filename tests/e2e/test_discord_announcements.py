@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repository
-from bot.domain import Announcement
-from bot.models import CodeRow, DeliveryRow, DeliveryState
+from bot.core.domain import Announcement
+from bot.store import repository
+from bot.store.models import CodeRow, DeliveryRow, DeliveryState
 from tests.conftest import FakeClock
 from tests.e2e.discord_helpers import (
     active_subscriptions,

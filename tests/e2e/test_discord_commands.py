@@ -10,9 +10,9 @@ import discord
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import database, repository
-from bot.catalog import parse_catalog
-from bot.domain import Platform
+from bot.core.catalog import parse_catalog
+from bot.core.domain import Platform
+from bot.store import database, repository
 from notifiers.discord import build_service
 from notifiers.discord.bot import minimal_intents
 from tests.conftest import FakeClock

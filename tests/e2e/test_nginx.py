@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import load_catalog
-from bot.domain import CodeStatus, CodeView
+from bot.core.catalog import load_catalog
+from bot.core.domain import CodeStatus, CodeView
 from bot.site import SiteRenderer, SiteSnapshot, render_site, write_site
 from tests.e2e.browser_setup import INSTALL_TIMEOUT_MARK, Nginx, require_nginx, running_nginx
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import database
-from bot.demo import EMPTY_LIVESTREAM, FixtureSite, Page, fresh_livestream
-from bot.models import CodeRow
+from bot.store import database
+from bot.store.models import CodeRow
 from tests.conftest import LOCAL_FIXTURES, POSTGRES_ADMIN_URL, postgres_admin
+from tests.demo import EMPTY_LIVESTREAM, fresh_livestream
 from tests.e2e.crash_harness import (
     Daemon,
     Fleet,
@@ -29,6 +29,7 @@ from tests.e2e.crash_harness import (
     seed,
 )
 from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.source_site import FixtureSite, Page
 from tests.fakes.telegram_api import FakeTelegram
 from tests.seed import add_subscriptions
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import FixtureSite, Page
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
 from tests.e2e.crash_harness import (
     Daemon,
@@ -21,6 +20,7 @@ from tests.e2e.crash_harness import (
     senders,
 )
 from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.source_site import FixtureSite, Page
 from tests.fakes.telegram_api import FakeTelegram
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

@@ -18,10 +18,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from bot.catalog import load_catalog
-from bot.domain import CodeStatus, CodeView, RewardItem, SourceHealth
-from bot.icons import IconStore
+from bot.core.catalog import load_catalog
+from bot.core.domain import CodeStatus, CodeView, RewardItem, SourceHealth
 from bot.site import SiteSnapshot, render_site, write_site
+from bot.site.icons import IconStore
 from tests.conftest import LOCAL_FIXTURES
 from tests.e2e.browser_setup import (
     DESKTOP,

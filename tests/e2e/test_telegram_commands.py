@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import InvalidToken, NetworkError
 
-from bot import database
+from bot.store import database
 from notifiers.telegram import build_service
 from notifiers.telegram.format import COMMANDS
 from notifiers.telegram.service import TelegramService

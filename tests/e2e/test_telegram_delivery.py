@@ -18,11 +18,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import database
-from bot.app import run_once
-from bot.demo import FixtureSite, Page
-from bot.logs import configure_logging
-from bot.models import CodeRow, DeliveryState
+from bot.app.daemon import run_once
+from bot.app.logs import configure_logging
+from bot.store import database
+from bot.store.models import CodeRow, DeliveryState
 from notifiers.delivery import RetryPolicy
 from notifiers.telegram.format import MAX_MESSAGE_LENGTH, utf16_length
 from tests.e2e.telegram_helpers import (
@@ -37,6 +36,7 @@ from tests.e2e.telegram_helpers import (
     utc_now,
     worker,
 )
+from tests.fakes.source_site import FixtureSite, Page
 from tests.fakes.telegram_api import FakeTelegram, RateLimits
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.app import build_app
-from bot.settings import Settings
+from bot.app.daemon import build_app
+from bot.core.settings import Settings
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
 
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outbox, repository
-from bot.domain import Announcement, Platform
-from bot.models import CodeRow, DeliveryRow, DeliveryState, SubscriptionRow
-from bot.outbox import Delivery
+from bot.core.domain import Announcement, Platform
+from bot.store import outbox, repository
+from bot.store.models import CodeRow, DeliveryRow, DeliveryState, SubscriptionRow
+from bot.store.outbox import Delivery
 from notifiers.delivery import (
     DeliveryWorker,
     Failed,

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outbox, repository
-from bot.domain import Announcement, CodeStatus, Platform
-from bot.models import CodeRow, DeliveryRow
+from bot.core.domain import Announcement, CodeStatus, Platform
+from bot.store import outbox, repository
+from bot.store.models import CodeRow, DeliveryRow
 from notifiers.expiry import EXPIRY_OVERLAP, ExpiryWatcher
 from tests.conftest import FakeClock
 from tests.seed import add_code, add_subscriptions

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from bot import database
-from bot.leader import ScheduleLock, lead
+from bot.app.leader import ScheduleLock, lead
+from bot.store import database
 
 
 @pytest.mark.postgres

@@ -12,8 +12,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from bot import database
-from bot.models import Base
+from bot.store import database
+from bot.store.models import Base
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
 
 TABLES = {
@@ -75,7 +75,7 @@ def test_migrations_round_trip_on_postgresql(postgres_url: str) -> None:
 def test_the_schema_revision_constant_is_the_newest_migration() -> None:
     from alembic.script import ScriptDirectory
 
-    from bot.database import MIGRATIONS_DIR, SCHEMA_REVISION, alembic_config
+    from bot.store.database import MIGRATIONS_DIR, SCHEMA_REVISION, alembic_config
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_current_head() == SCHEMA_REVISION
@@ -83,7 +83,7 @@ def test_the_schema_revision_constant_is_the_newest_migration() -> None:
 
 
 async def test_ensure_schema_migrates_a_new_database_once(tmp_path: Path) -> None:
-    from bot.database import SCHEMA_REVISION, create_engine, ensure_schema, schema_revision
+    from bot.store.database import SCHEMA_REVISION, create_engine, ensure_schema, schema_revision
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     await ensure_schema(url)

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repository
-from bot.catalog import Catalog, parse_catalog
-from bot.domain import CodeStatus, Game, Platform, ScrapedCode, SourceConfig
-from bot.models import CodeSourceRow, DeliveryRow, SourceRow, SubscriptionRow
-from bot.pipeline import Pipeline
+from bot.app.pipeline import Pipeline
+from bot.core.catalog import Catalog, parse_catalog
+from bot.core.domain import CodeStatus, Game, Platform, ScrapedCode, SourceConfig
+from bot.store import repository
+from bot.store.models import CodeSourceRow, DeliveryRow, SourceRow, SubscriptionRow
 from scrapers.base import (
     Fetched,
     Fetcher,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.catalog import load_catalog
-from bot.domain import Game, ScrapedCode, SourceConfig, Trust
+from bot.core.catalog import load_catalog
+from bot.core.domain import Game, ScrapedCode, SourceConfig, Trust
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Real recorded pages live beside the checkout (the shared folder, ../shared).

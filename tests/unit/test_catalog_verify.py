@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import CatalogError, load_catalog, parse_catalog
+from bot.core.catalog import CatalogError, load_catalog, parse_catalog
 
 
 def test_the_built_in_catalog_verifies_the_three_web_redeemable_games() -> None:

@@ -9,8 +9,8 @@ import aiohttp
 import discord
 import pytest
 
-from bot.domain import Platform
-from bot.outbox import Delivery
+from bot.core.domain import Platform
+from bot.store.outbox import Delivery
 from notifiers.delivery import Failed, Gone, RateLimited, Retry
 from notifiers.discord.commands import missing_permissions
 from notifiers.discord.sender import (

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import discord
 import pytest
 
-from bot.catalog import load_catalog
-from bot.domain import MAX_REWARDS_LENGTH, Announcement, CodeStatus, CodeView, RewardItem
+from bot.core.catalog import load_catalog
+from bot.core.domain import MAX_REWARDS_LENGTH, Announcement, CodeStatus, CodeView, RewardItem
 from notifiers.discord.format import (
     MAX_BUTTONS_PER_MESSAGE,
     MAX_BUTTONS_PER_ROW,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import load_catalog
-from bot.domain import CodeStatus, Game, ScrapedCode
+from bot.core.catalog import load_catalog
+from bot.core.domain import CodeStatus, Game, ScrapedCode
 from scrapers.page import extract_codes
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.catalog import load_catalog
-from bot.domain import MAX_CODE_LENGTH, Game, ScrapedCode, SourceConfig
+from bot.core.catalog import load_catalog
+from bot.core.domain import MAX_CODE_LENGTH, Game, ScrapedCode, SourceConfig
 from scrapers import page
 from scrapers.base import SourceChanged
 from scrapers.extract import MAX_INPUT_BYTES

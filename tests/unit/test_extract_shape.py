@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import load_catalog
-from bot.domain import CodeStatus
+from bot.core.catalog import load_catalog
+from bot.core.domain import CodeStatus
 from scrapers.extract.context import heading_status, is_label, keyword_adjacent, row_status
 from scrapers.extract.games import GameScope, Scope
 from scrapers.extract.jsonish import JUNK, data_literals, loads

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.icons import (
+from bot.site.icons import (
     DISPLAY_PX,
     ICONS_DIR,
     INDEX_NAME,

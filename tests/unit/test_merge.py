@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.domain import CodeStatus, Game, ScrapedCode, SourceConfig, Trust
-from bot.merge import SourceCodes, StoredCode, diff, merge, normalize, status_after
+from bot.core.domain import CodeStatus, Game, ScrapedCode, SourceConfig, Trust
+from bot.core.merge import SourceCodes, StoredCode, diff, merge, normalize, status_after
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 GAME = Game(id="genshin", name="Genshin Impact", pattern="[A-Za-z0-9]{6,20}")
@@ -56,7 +56,7 @@ def test_passed_expiry_date_is_an_explicit_expiry() -> None:
 
 
 def test_normalize_bounds_rewards_and_drops_non_web_icon_urls() -> None:
-    from bot.domain import RewardItem
+    from bot.core.domain import RewardItem
 
     [code] = normalize(
         [

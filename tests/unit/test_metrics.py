@@ -13,13 +13,13 @@ from datetime import timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import database, repository
-from bot.domain import Announcement, CodeStatus, Game, Platform, ScrapedCode, SourceConfig
-from bot.logs import ContextFields, JsonFormatter, log_context
-from bot.metrics import Metrics, ObservedScraper, ObservedSender, refresh_queue
-from bot.models import CodeRow
-from bot.outbox import Delivery, QueueDepth
-from bot.pipeline import CycleReport, SourceOutcome
+from bot.app.logs import ContextFields, JsonFormatter, log_context
+from bot.app.metrics import Metrics, ObservedScraper, ObservedSender, refresh_queue
+from bot.app.pipeline import CycleReport, SourceOutcome
+from bot.core.domain import Announcement, CodeStatus, Game, Platform, ScrapedCode, SourceConfig
+from bot.store import database, repository
+from bot.store.models import CodeRow
+from bot.store.outbox import Delivery, QueueDepth
 from notifiers.delivery import DeliveryWorker, Failed, Gone, Outcome, RateLimited, Retry, Sent
 from scrapers.base import Fetched, Fetcher, SourceChanged, SourceUnavailable, Validators
 from tests.conftest import FakeClock

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain import ScrapedCode
+from bot.core.domain import ScrapedCode
 from scrapers import ennead
 from scrapers.base import SourceChanged
 from tests.unit.scraper_fixtures import LOCAL_FIXTURES, by_code, game, source, statuses

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import CodeStatus, RewardItem, ScrapedCode
+from bot.core.domain import CodeStatus, RewardItem, ScrapedCode
 from scrapers import fandom
 from scrapers.base import SourceChanged
 from tests.unit.scraper_fixtures import (

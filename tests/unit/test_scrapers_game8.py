@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import CodeStatus, ScrapedCode
+from bot.core.domain import CodeStatus, ScrapedCode
 from scrapers import game8
 from scrapers.base import SourceChanged
 from tests.unit.scraper_fixtures import SHARED_FIXTURES, by_code, codes_with, game, source

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain import Game, ScrapedCode, SourceConfig
+from bot.core.domain import Game, ScrapedCode, SourceConfig
 from scrapers import ennead, fandom, game8, hoyolab, pockettactics
 from scrapers.base import SourceChanged
 from scrapers.codelist import MAX_BODY_BYTES

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.domain import CodeStatus, ScrapedCode
+from bot.core.domain import CodeStatus, ScrapedCode
 from scrapers import hoyolab
 from scrapers.base import Fetcher, SourceChanged, SourceRejected, Validators
 from tests.unit.scraper_fixtures import LOCAL_FIXTURES, by_code, game, source, statuses

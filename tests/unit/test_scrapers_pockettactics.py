@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import CodeStatus, RewardItem, ScrapedCode
+from bot.core.domain import CodeStatus, RewardItem, ScrapedCode
 from scrapers import pockettactics
 from scrapers.base import SourceChanged
 from tests.unit.scraper_fixtures import LOCAL_FIXTURES, by_code, game, source, statuses

@@ -12,7 +12,7 @@ from scrapers import SCRAPERS, scraper_for
 
 
 def catalog_kinds() -> set[str]:
-    text = resources.files("bot").joinpath("catalog.toml").read_text(encoding="utf-8")
+    text = resources.files("bot.core").joinpath("catalog.toml").read_text(encoding="utf-8")
     return {source["kind"] for source in tomllib.loads(text)["sources"]}
 
 

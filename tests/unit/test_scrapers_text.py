@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain import CodeStatus, RewardItem
+from bot.core.domain import CodeStatus, RewardItem
 from scrapers.base import SourceChanged
 from scrapers.codelist import MAX_CODES_PER_PAGE, CodeList, server_of, shielded
 from scrapers.dates import from_unix, parse_date

@@ -17,11 +17,11 @@ from html.parser import HTMLParser
 import pytest
 from lxml import etree
 
-from bot.catalog import load_catalog
-from bot.domain import CodeStatus, CodeView, Game, RewardItem, SourceHealth
-from bot.icons import Icon
+from bot.core.catalog import load_catalog
+from bot.core.domain import CodeStatus, CodeView, Game, RewardItem, SourceHealth
 from bot.site import SiteRenderer, SiteSnapshot
 from bot.site.health import plain_error
+from bot.site.icons import Icon
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SITE = "https://codes.example.org/"

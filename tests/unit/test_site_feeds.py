@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from bot.catalog import load_catalog
-from bot.domain import CodeStatus, CodeView, Game, RewardItem
+from bot.core.catalog import load_catalog
+from bot.core.domain import CodeStatus, CodeView, Game, RewardItem
 from bot.site import SiteRenderer, SiteSnapshot, render_site
 from bot.site.feeds import FEED_MAX_ENTRIES
 

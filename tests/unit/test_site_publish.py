@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import database
-from bot.catalog import load_catalog
-from bot.models import CodeRow, CodeSourceRow, SourceRow
-from bot.publish import SitePublisher
+from bot.core.catalog import load_catalog
+from bot.site.publish import SitePublisher
+from bot.store import database
+from bot.store.models import CodeRow, CodeSourceRow, SourceRow
 from tests.conftest import LOCAL_FIXTURES
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.catalog import load_catalog
-from bot.domain import CodeStatus, CodeView, Game, RewardItem, SourceHealth
+from bot.core.catalog import load_catalog
+from bot.core.domain import CodeStatus, CodeView, Game, RewardItem, SourceHealth
 from bot.site import SiteRenderer, SiteSnapshot, render_site
 from bot.site.view import _clean_fully, clean_text
 

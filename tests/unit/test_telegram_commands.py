@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import load_catalog
+from bot.core.catalog import load_catalog
 from notifiers.telegram.commands import (
     choose_games,
     find_game,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain import CodeStatus, CodeView, Game, RewardItem
+from bot.core.domain import CodeStatus, CodeView, Game, RewardItem
 from notifiers.telegram import format as fmt
 
 GENSHIN = Game(

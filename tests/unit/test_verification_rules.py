@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain import Verification
-from bot.verification import (
+from bot.core.domain import Verification
+from bot.core.verification import (
     CodeCheck,
     Gate,
     Outcome,

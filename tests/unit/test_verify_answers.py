@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.verification import Outcome
+from bot.core.verification import Outcome
 from scrapers.verify import RETCODES, classify, read_answer
 from tests.conftest import IN_CI, SHARED_FIXTURES
 

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.catalog import load_catalog
-from bot.domain import VerifyEndpoint
-from bot.verification import Outcome
+from bot.core.catalog import load_catalog
+from bot.core.domain import VerifyEndpoint
+from bot.core.verification import Outcome
 from scrapers.verify import Account, GameUid, RedeemClient, RedeemUnavailable, build_http
 from tests.fakes.redeem import FakeAccount, FakeRedeem
 

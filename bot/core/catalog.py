@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.domain import Game, SourceConfig, Trust, VerifyEndpoint
+from bot.core.domain import Game, SourceConfig, Trust, VerifyEndpoint
 
 _SOURCE_KEYS = {"id", "kind", "game", "url", "trust", "trusted", "name"}
 _VERIFY_KEYS = {"url", "game_biz", "origin", "method", "lang", "lang_key", "family"}
@@ -37,7 +37,7 @@ class Catalog:
 def load_catalog(path: Path | None = None) -> Catalog:
     """Read the catalog at `path`, or the one shipped with codecast."""
     if path is None:
-        text = resources.files("bot").joinpath("catalog.toml").read_text(encoding="utf-8")
+        text = resources.files("bot.core").joinpath("catalog.toml").read_text(encoding="utf-8")
         where = "built-in catalog"
     else:
         try:

@@ -11,93 +11,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import logging
 import re
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
-from bot.logs import configure_logging
-from bot.settings import Settings
+from bot.app.logs import configure_logging
+from bot.core.settings import Settings
+from tests.fakes.source_site import FixtureSite, Page
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 LOCAL_FIXTURES = ROOT / "tests" / "fixtures"
-
-
-@dataclass
-class Page:
-    body: bytes
-    content_type: str = "text/html; charset=utf-8"
-    status: int = 200
-
-
-@dataclass
-class FixtureSite:
-    """A local web server for recorded pages, with ETags so conditional GET is exercised.
-
-    Pages can be replaced while it runs (a source changing between cycles), answer with an
-    error status, or be slow.
-    """
-
-    pages: dict[str, Page] = field(default_factory=dict)
-    delay: float = 0.0
-    requests: list[str] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
-    port: int = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def url(self, path: str) -> str:
-        return f"{self.base_url}/{path.lstrip('/')}"
-
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
-        path = request.path_qs.lstrip("/")
-        self.requests.append(path)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        page = self.pages.get(path) or self.pages.get(request.path.lstrip("/"))
-        if page is None:
-            return web.Response(status=404, text="not found")
-        if page.status != 200:
-            return web.Response(status=page.status, text="error")
-        etag = '"' + hashlib.sha256(page.body).hexdigest()[:16] + '"'
-        if request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(
-            body=page.body, headers={"ETag": etag, "Content-Type": page.content_type}
-        )
-
-    async def start(self) -> FixtureSite:
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FixtureSite:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
 
 EMPTY_LIVESTREAM = json.dumps({"retcode": 0, "message": "OK", "data": {"modules": []}}).encode()
@@ -150,7 +82,7 @@ def demo_catalog(site: FixtureSite, sources: list[DemoSource]) -> str:
     """The built-in games, with sources pointing at the local server."""
     from importlib import resources
 
-    builtin = resources.files("bot").joinpath("catalog.toml").read_text(encoding="utf-8")
+    builtin = resources.files("bot.core").joinpath("catalog.toml").read_text(encoding="utf-8")
     games = re.split(r"(?m)^\[\[sources\]\]", builtin, maxsplit=1)[0]
     entries = [
         f'[[sources]]\nid = "{s.id}"\nkind = "{s.kind}"\ngame = "{s.game}"\n'
@@ -177,7 +109,7 @@ def stock(site: FixtureSite, folder: Path) -> Path:
 
 
 async def run_demo(folder: Path, cycles: int, serve: bool) -> int:
-    from bot.app import build_app
+    from bot.app.daemon import build_app
 
     livestream = LOCAL_FIXTURES / "hoyolab" / "genshin_material_livestream.json"
     async with FixtureSite() as site:

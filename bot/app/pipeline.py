@@ -11,10 +11,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repository
-from bot.catalog import Catalog
-from bot.domain import ScrapedCode, SourceConfig
-from bot.merge import SourceCodes, diff, merge, normalize
+from bot.core.catalog import Catalog
+from bot.core.domain import ScrapedCode, SourceConfig
+from bot.core.merge import SourceCodes, diff, merge, normalize
+from bot.store import repository
 from scrapers.base import Fetched, Fetcher, Scraper, SourceChanged, SourceError, Validators
 
 log = logging.getLogger(__name__)

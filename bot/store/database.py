@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 # at this revision needs no migration, and the daemon then never imports Alembic (~12 MB).
 SCHEMA_REVISION = "0001"
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "alembic"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "alembic"
 
 
 def create_engine(url: str, **overrides: Any) -> AsyncEngine:

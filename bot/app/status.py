@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import database, outbox, repository
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.store import database, outbox, repository
 
 
 async def collect_status(settings: Settings) -> dict[str, Any]:

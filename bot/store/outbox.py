@@ -30,9 +30,9 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repository
-from bot.domain import Platform
-from bot.models import DeliveryRow, DeliveryState, SubscriptionRow, UTCDateTime
+from bot.core.domain import Platform
+from bot.store import repository
+from bot.store.models import DeliveryRow, DeliveryState, SubscriptionRow, UTCDateTime
 
 MAX_ERROR_LENGTH = 500
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.domain import Verification
+from bot.core.domain import Verification
 
 
 class Outcome(StrEnum):

@@ -17,14 +17,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import database
-from bot.catalog import Catalog, load_catalog
-from bot.leader import ScheduleLock, lead
-from bot.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
-from bot.pipeline import CycleReport, Pipeline
-from bot.publish import SitePublisher
-from bot.schedule import SCRAPE_JOB_ID, build_scheduler
-from bot.settings import Role, Settings
+from bot.app.leader import ScheduleLock, lead
+from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
+from bot.app.pipeline import CycleReport, Pipeline
+from bot.app.schedule import SCRAPE_JOB_ID, build_scheduler
+from bot.core.catalog import Catalog, load_catalog
+from bot.core.settings import Role, Settings
+from bot.site.publish import SitePublisher
+from bot.store import database
 from notifiers.delivery import DeliveryWorker, RetryPolicy
 from notifiers.service import ChatService
 from scrapers import SCRAPERS

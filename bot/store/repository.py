@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import (
+from bot.core.domain import (
     Announcement,
     CodeStatus,
     CodeView,
@@ -24,8 +24,8 @@ from bot.domain import (
     SourceConfig,
     SourceHealth,
 )
-from bot.merge import Diff, MergedCode, StoredCode, status_after
-from bot.models import (
+from bot.core.merge import Diff, MergedCode, StoredCode, status_after
+from bot.store.models import (
     AnnouncementCodeRow,
     AnnouncementRow,
     CodeRow,

@@ -11,15 +11,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.catalog import CatalogError, load_catalog
-from bot.logs import configure_logging
-from bot.settings import Settings
+from bot.app.logs import configure_logging
+from bot.core.catalog import CatalogError, load_catalog
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import run_daemon, run_once
+    from bot.app.daemon import run_daemon, run_once
 
     return asyncio.run(run_once(settings) if args.once else run_daemon(settings))
 
@@ -45,7 +45,7 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _render(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import build_app
+    from bot.app.daemon import build_app
 
     async def render() -> int:
         app = await build_app(settings, with_services=False)
@@ -63,7 +63,7 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.status import collect_status, format_status
+    from bot.app.status import collect_status, format_status
 
     status = asyncio.run(collect_status(settings))
     if args.json:
@@ -74,7 +74,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import database
+    from bot.store import database
 
     if args.action == "upgrade":
         database.upgrade(settings.database_url, args.revision or "head")

@@ -4,7 +4,7 @@ The pipeline and the delivery worker know nothing of metrics. The composition ro
 what already crosses its hands: each CycleReport, each scraper call (wrapped), each send's
 Outcome (the sender is wrapped), and the outbox's queue depth, read every few seconds. The
 wrappers also tag every log line written during a fetch or a send with its source, game,
-platform and chat (see bot.logs.log_context).
+platform and chat (see bot.app.logs.log_context).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from prometheus_client import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outbox
-from bot.domain import Announcement, Game, ScrapedCode, SourceConfig
-from bot.logs import log_context
-from bot.models import DeliveryState
-from bot.outbox import Delivery, QueueDepth
-from bot.pipeline import CycleReport
+from bot.app.logs import log_context
+from bot.app.pipeline import CycleReport
+from bot.core.domain import Announcement, Game, ScrapedCode, SourceConfig
+from bot.store import outbox
+from bot.store.models import DeliveryState
+from bot.store.outbox import Delivery, QueueDepth
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sender, Sent
 from scrapers.base import Fetched, Fetcher, Scraper, Validators
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.domain import (
+from bot.core.domain import (
     MAX_REWARD_NAME_LENGTH,
     MAX_REWARDS_LENGTH,
     CodeStatus,

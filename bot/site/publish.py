@@ -12,9 +12,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repository
-from bot.catalog import Catalog
-from bot.icons import IconStore
+from bot.core.catalog import Catalog
 from bot.site import (
     SiteRenderer,
     SiteSnapshot,
@@ -24,6 +22,8 @@ from bot.site import (
     render_site,
     write_site,
 )
+from bot.site.icons import IconStore
+from bot.store import repository
 
 log = logging.getLogger(__name__)
 

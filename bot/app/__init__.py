@@ -1,0 +1,1 @@
+"""The application: composition root, CLI, pipeline, schedule, metrics, status, logs."""

@@ -1,0 +1,1 @@
+"""Storage: models, the database and its migrations, the repository and the outbox."""
