@@ -28,6 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names so that migrations work the same on SQLite and PostgreSQL.
+# Error texts and reasons stored on rows are cut to this many characters.
+MAX_ERROR_LENGTH = 500
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

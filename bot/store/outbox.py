@@ -32,9 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import Platform
 from bot.store import repository
-from bot.store.models import DeliveryRow, DeliveryState, SubscriptionRow, UTCDateTime
-
-MAX_ERROR_LENGTH = 500
+from bot.store.models import (
+    MAX_ERROR_LENGTH,
+    DeliveryRow,
+    DeliveryState,
+    SubscriptionRow,
+    UTCDateTime,
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,61 @@
+"""The repository: every query codecast makes, by topic; each takes an AsyncSession.
+
+Callers own the transaction (`async with sessions.begin() as session:`); functions here
+never commit. The names are gathered here so callers write `repository.subscribe(...)`.
+"""
+
+from bot.store.repository.codes import AppliedCycle, apply_diff, create_announcement, stored_codes
+from bot.store.repository.sent import SentMessage, sent_with_codes_expired_since
+from bot.store.repository.sources import (
+    SourceState,
+    record_source_failure,
+    record_source_success,
+    source_health,
+    source_states,
+    sync_sources,
+)
+from bot.store.repository.subscriptions import (
+    Subscription,
+    chat_subscriptions,
+    count_subscriptions,
+    deactivate_chat,
+    deactivate_guild,
+    guild_subscriptions,
+    migrate_chat,
+    subscribe,
+    unsubscribe,
+)
+from bot.store.repository.views import (
+    announcement_codes,
+    current_codes,
+    load_announcement,
+    public_codes,
+)
+
+__all__ = [
+    "AppliedCycle",
+    "SentMessage",
+    "SourceState",
+    "Subscription",
+    "announcement_codes",
+    "apply_diff",
+    "chat_subscriptions",
+    "count_subscriptions",
+    "create_announcement",
+    "current_codes",
+    "deactivate_chat",
+    "deactivate_guild",
+    "guild_subscriptions",
+    "load_announcement",
+    "migrate_chat",
+    "public_codes",
+    "record_source_failure",
+    "record_source_success",
+    "sent_with_codes_expired_since",
+    "source_health",
+    "source_states",
+    "stored_codes",
+    "subscribe",
+    "sync_sources",
+    "unsubscribe",
+]

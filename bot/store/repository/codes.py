@@ -1,0 +1,252 @@
+"""A cycle's writes: new codes, what changed, who lists them, announcements and their deliveries.
+
+Callers own the transaction; functions here never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.domain import (
+    CodeStatus,
+    RewardItem,
+)
+from bot.core.merge import Diff, MergedCode, StoredCode, status_after
+from bot.store.models import (
+    AnnouncementCodeRow,
+    AnnouncementRow,
+    CodeRow,
+    CodeSourceRow,
+    DeliveryRow,
+    DeliveryState,
+    SubscriptionRow,
+    UTCDateTime,
+)
+
+
+async def stored_codes(
+    session: AsyncSession, games: Iterable[str]
+) -> dict[tuple[str, str], StoredCode]:
+    games = list(games)
+    if not games:
+        return {}
+    rows = (
+        await session.execute(
+            select(
+                CodeRow.id, CodeRow.game, CodeRow.code_key, CodeRow.status, CodeRow.announced_at
+            ).where(CodeRow.game.in_(games))
+        )
+    ).all()
+    links = (
+        await session.execute(
+            select(CodeSourceRow.code_id, CodeSourceRow.source_id)
+            .join(CodeRow, CodeRow.id == CodeSourceRow.code_id)
+            .where(CodeRow.game.in_(games))
+        )
+    ).all()
+    by_code: dict[int, set[str]] = {}
+    for code_id, source_id in links:
+        by_code.setdefault(code_id, set()).add(source_id)
+    return {
+        (game, key): StoredCode(
+            id=code_id,
+            game=game,
+            key=key,
+            status=CodeStatus(status),
+            settled=announced_at is not None,
+            source_ids=frozenset(by_code.get(code_id, ())),
+        )
+        for code_id, game, key, status, announced_at in rows
+    }
+
+
+def _items_json(items: Sequence[RewardItem]) -> list[dict[str, Any]]:
+    return [{"name": i.name, "amount": i.amount, "icon_url": i.icon_url} for i in items]
+
+
+@dataclass(frozen=True)
+class AppliedCycle:
+    new_codes: int
+    newly_expired: int
+    # announcement id -> number of delivery rows created
+    announcements: dict[int, int]
+
+
+async def apply_diff(
+    session: AsyncSession,
+    diff: Diff,
+    merged: Mapping[tuple[str, str], MergedCode],
+    now: datetime,
+) -> AppliedCycle:
+    """Write one cycle's changes; create announcements and their deliveries. No commit."""
+    ids = await _insert_new(session, diff.new, now)
+    ids.update(await _update_seen(session, diff.seen, now))
+    await _upsert_code_sources(session, _source_links(ids, merged, now))
+    await _settle(session, [ids[i] for i in (*diff.announce, *diff.settle_silently)], now)
+    announcements = await _announce(session, diff.announce, ids, now)
+    return AppliedCycle(
+        new_codes=len(diff.new),
+        newly_expired=len(diff.newly_expired),
+        announcements=announcements,
+    )
+
+
+async def _insert_new(
+    session: AsyncSession, new: Sequence[MergedCode], now: datetime
+) -> dict[tuple[str, str], int]:
+    """Codes never seen before; returns their ids by (game, key)."""
+    rows = [
+        CodeRow(
+            game=code.game,
+            code=code.code,
+            code_key=code.key,
+            rewards=code.rewards,
+            items=_items_json(code.items),
+            status=str(code.status),
+            first_seen=now,
+            last_seen=now,
+            expires_at=code.expires_at,
+            expired_at=now if code.status is CodeStatus.EXPIRED else None,
+        )
+        for code in new
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return {(row.game, row.code_key): row.id for row in rows}
+
+
+async def _update_seen(
+    session: AsyncSession, seen: Sequence[tuple[StoredCode, MergedCode]], now: datetime
+) -> dict[tuple[str, str], int]:
+    """Codes seen again: last seen, status, and rewards or expiry when a source gives them."""
+    updates: list[dict[str, Any]] = []
+    for old, code in seen:
+        status = status_after(old.status, code.status)
+        values: dict[str, Any] = {"id": old.id, "last_seen": now, "status": str(status)}
+        if code.rewards:
+            values["rewards"] = code.rewards
+        if code.items:
+            values["items"] = _items_json(code.items)
+        if code.expires_at is not None:
+            values["expires_at"] = code.expires_at
+        if status is CodeStatus.EXPIRED and old.status is not CodeStatus.EXPIRED:
+            values["expired_at"] = now
+        updates.append(values)
+    # Executemany with one parameter set per row; the keys must match across rows.
+    for group in _same_keys(updates):
+        await session.execute(update(CodeRow), group)
+    return {(old.game, old.key): old.id for old, _ in seen}
+
+
+def _source_links(
+    ids: Mapping[tuple[str, str], int],
+    merged: Mapping[tuple[str, str], MergedCode],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """One row per (code, source listing it), with what that source says of the code."""
+    return [
+        {
+            "code_id": ids[ident],
+            "source_id": source_id,
+            "status": str(status),
+            "first_seen": now,
+            "last_seen": now,
+        }
+        for ident, code in merged.items()
+        for source_id, status in code.sources.items()
+    ]
+
+
+async def _settle(session: AsyncSession, code_ids: Sequence[int], now: datetime) -> None:
+    """Codes announced now or settled silently are never considered for announcing again."""
+    if code_ids:
+        await session.execute(
+            update(CodeRow).where(CodeRow.id.in_(code_ids)).values(announced_at=now)
+        )
+
+
+async def _announce(
+    session: AsyncSession,
+    announce: Iterable[tuple[str, str]],
+    ids: Mapping[tuple[str, str], int],
+    now: datetime,
+) -> dict[int, int]:
+    """One announcement per game listing its new codes; announcement id -> deliveries made."""
+    by_game: dict[str, list[int]] = {}
+    for game, key in announce:
+        by_game.setdefault(game, []).append(ids[(game, key)])
+    announcements: dict[int, int] = {}
+    for game, code_ids in sorted(by_game.items()):
+        announcement_id, count = await create_announcement(session, game, code_ids, now)
+        announcements[announcement_id] = count
+    return announcements
+
+
+def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
+
+
+async def _upsert_code_sources(session: AsyncSession, links: list[dict[str, Any]]) -> None:
+    if not links:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = upsert(CodeSourceRow)
+    statement = statement.on_conflict_do_update(
+        index_elements=[CodeSourceRow.code_id, CodeSourceRow.source_id],
+        set_={"status": statement.excluded.status, "last_seen": statement.excluded.last_seen},
+    )
+    # Chunks keep the statement under the backends' bound-parameter limits.
+    for start in range(0, len(links), 500):
+        await session.execute(statement, links[start : start + 500])
+
+
+async def create_announcement(
+    session: AsyncSession, game: str, code_ids: Sequence[int], now: datetime
+) -> tuple[int, int]:
+    """One announcement and one delivery row per active subscription of the game.
+
+    The delivery rows are made by a single INSERT … SELECT, so the subscribers are never
+    loaded into memory, however many there are.
+    """
+    announcement = AnnouncementRow(game=game, created_at=now)
+    session.add(announcement)
+    await session.flush()
+    session.add_all(
+        AnnouncementCodeRow(announcement_id=announcement.id, code_id=c) for c in code_ids
+    )
+    await session.flush()
+    stamp = literal(now, UTCDateTime())
+    fan_out = insert(DeliveryRow).from_select(
+        [
+            "announcement_id",
+            "subscription_id",
+            "platform",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+        ],
+        select(
+            literal(announcement.id),
+            SubscriptionRow.id,
+            SubscriptionRow.platform,
+            literal(DeliveryState.PENDING),
+            literal(0),
+            stamp,
+            stamp,
+        ).where(and_(SubscriptionRow.game == game, SubscriptionRow.active.is_(True))),
+    )
+    result = await session.execute(fan_out)
+    count = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0  # type: ignore[attr-defined]
+    return announcement.id, count

@@ -1,0 +1,208 @@
+"""Who asked for which game where: subscribing, ending, moving chats, counting.
+
+Callers own the transaction; functions here never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.domain import (
+    Platform,
+)
+from bot.store.models import (
+    MAX_ERROR_LENGTH,
+    SubscriptionRow,
+)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: Platform
+    chat_id: str
+    game: str
+    guild_id: str | None
+    role_id: str | None
+    active: bool
+
+
+def _subscription(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        id=row.id,
+        platform=Platform(row.platform),
+        chat_id=row.chat_id,
+        game=row.game,
+        guild_id=row.guild_id,
+        role_id=row.role_id,
+        active=row.active,
+    )
+
+
+async def subscribe(
+    session: AsyncSession,
+    platform: Platform,
+    chat_id: str,
+    game: str,
+    *,
+    now: datetime,
+    guild_id: str | None = None,
+    role_id: str | None = None,
+) -> Subscription:
+    """Subscribe a chat to a game (again): an existing row is reactivated and updated."""
+    row = await session.scalar(
+        select(SubscriptionRow).where(
+            SubscriptionRow.platform == str(platform),
+            SubscriptionRow.chat_id == chat_id,
+            SubscriptionRow.game == game,
+        )
+    )
+    if row is None:
+        row = SubscriptionRow(
+            platform=str(platform),
+            chat_id=chat_id,
+            game=game,
+            guild_id=guild_id,
+            role_id=role_id,
+            options={},
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+    else:
+        row.active = True
+        row.deactivated_reason = None
+        row.role_id = role_id
+        row.guild_id = guild_id or row.guild_id
+        row.updated_at = now
+    await session.flush()
+    return _subscription(row)
+
+
+async def unsubscribe(
+    session: AsyncSession, platform: Platform, chat_id: str, game: str, *, now: datetime
+) -> bool:
+    """Returns whether there was an active subscription to end."""
+    result = await session.execute(
+        update(SubscriptionRow)
+        .where(
+            SubscriptionRow.platform == str(platform),
+            SubscriptionRow.chat_id == chat_id,
+            SubscriptionRow.game == game,
+            SubscriptionRow.active.is_(True),
+        )
+        .values(active=False, deactivated_reason="unsubscribed", updated_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def chat_subscriptions(
+    session: AsyncSession, platform: Platform, chat_id: str
+) -> list[Subscription]:
+    rows = (
+        await session.scalars(
+            select(SubscriptionRow)
+            .where(
+                SubscriptionRow.platform == str(platform),
+                SubscriptionRow.chat_id == chat_id,
+                SubscriptionRow.active.is_(True),
+            )
+            .order_by(SubscriptionRow.game)
+        )
+    ).all()
+    return [_subscription(r) for r in rows]
+
+
+async def guild_subscriptions(session: AsyncSession, guild_id: str) -> list[Subscription]:
+    rows = (
+        await session.scalars(
+            select(SubscriptionRow)
+            .where(
+                SubscriptionRow.platform == str(Platform.DISCORD),
+                SubscriptionRow.guild_id == guild_id,
+                SubscriptionRow.active.is_(True),
+            )
+            .order_by(SubscriptionRow.chat_id, SubscriptionRow.game)
+        )
+    ).all()
+    return [_subscription(r) for r in rows]
+
+
+async def deactivate_chat(
+    session: AsyncSession, platform: Platform, chat_id: str, *, reason: str, now: datetime
+) -> int:
+    """End every subscription of a chat the platform says is gone; returns how many."""
+    result = await session.execute(
+        update(SubscriptionRow)
+        .where(
+            SubscriptionRow.platform == str(platform),
+            SubscriptionRow.chat_id == chat_id,
+            SubscriptionRow.active.is_(True),
+        )
+        .values(active=False, deactivated_reason=reason[:MAX_ERROR_LENGTH], updated_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def deactivate_guild(
+    session: AsyncSession, guild_id: str, *, reason: str, now: datetime
+) -> int:
+    result = await session.execute(
+        update(SubscriptionRow)
+        .where(
+            SubscriptionRow.platform == str(Platform.DISCORD),
+            SubscriptionRow.guild_id == guild_id,
+            SubscriptionRow.active.is_(True),
+        )
+        .values(active=False, deactivated_reason=reason[:MAX_ERROR_LENGTH], updated_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def migrate_chat(
+    session: AsyncSession, platform: Platform, old_chat_id: str, new_chat_id: str, *, now: datetime
+) -> int:
+    """Move a chat's subscriptions to its new id (Telegram group → supergroup)."""
+    rows = (
+        await session.scalars(
+            select(SubscriptionRow).where(
+                SubscriptionRow.platform == str(platform), SubscriptionRow.chat_id == old_chat_id
+            )
+        )
+    ).all()
+    moved = 0
+    for row in rows:
+        clash = await session.scalar(
+            select(SubscriptionRow).where(
+                SubscriptionRow.platform == str(platform),
+                SubscriptionRow.chat_id == new_chat_id,
+                SubscriptionRow.game == row.game,
+                # Not the row itself: a concurrent migration may have moved it already.
+                SubscriptionRow.id != row.id,
+            )
+        )
+        if clash is not None:
+            clash.active = clash.active or row.active
+            clash.updated_at = now
+            await session.execute(delete(SubscriptionRow).where(SubscriptionRow.id == row.id))
+        else:
+            row.chat_id = new_chat_id
+            row.updated_at = now
+        moved += 1
+    return moved
+
+
+async def count_subscriptions(session: AsyncSession) -> dict[tuple[str, bool], int]:
+    rows = (
+        await session.execute(
+            select(SubscriptionRow.platform, SubscriptionRow.active, func.count()).group_by(
+                SubscriptionRow.platform, SubscriptionRow.active
+            )
+        )
+    ).all()
+    return {(platform, bool(active)): int(n) for platform, active, n in rows}

@@ -1,0 +1,111 @@
+"""Codes as players see them: the public list, what works now, an announcement with its codes.
+
+Callers own the transaction; functions here never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.domain import (
+    Announcement,
+    CodeStatus,
+    CodeView,
+    RewardItem,
+)
+from bot.store.models import (
+    AnnouncementCodeRow,
+    AnnouncementRow,
+    CodeRow,
+    CodeSourceRow,
+)
+
+
+def _items_from_json(raw: Any) -> tuple[RewardItem, ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        RewardItem(name=str(i.get("name", "")), amount=i.get("amount"), icon_url=i.get("icon_url"))
+        for i in raw
+        if isinstance(i, dict)
+    )
+
+
+def _view(row: CodeRow, sources: Sequence[str]) -> CodeView:
+    return CodeView(
+        game=row.game,
+        code=row.code,
+        status=CodeStatus(row.status),
+        rewards=row.rewards,
+        items=_items_from_json(row.items),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        expires_at=row.expires_at,
+        sources=tuple(sorted(sources)),
+    )
+
+
+async def public_codes(session: AsyncSession, game: str | None = None) -> list[CodeView]:
+    """Every settled code (pending confirmation ones are not shown), newest first."""
+    query = select(CodeRow).where(CodeRow.announced_at.is_not(None))
+    if game is not None:
+        query = query.where(CodeRow.game == game)
+    rows = (await session.scalars(query.order_by(CodeRow.first_seen.desc(), CodeRow.id))).all()
+    return await _views(session, rows)
+
+
+async def current_codes(session: AsyncSession, game: str) -> list[CodeView]:
+    """Codes of a game a player can try now: settled, not expired; newest first."""
+    rows = (
+        await session.scalars(
+            select(CodeRow)
+            .where(
+                CodeRow.game == game,
+                CodeRow.announced_at.is_not(None),
+                CodeRow.status != str(CodeStatus.EXPIRED),
+            )
+            .order_by(CodeRow.first_seen.desc(), CodeRow.id)
+        )
+    ).all()
+    return await _views(session, rows)
+
+
+async def _views(session: AsyncSession, rows: Sequence[CodeRow]) -> list[CodeView]:
+    if not rows:
+        return []
+    links = (
+        await session.execute(
+            select(CodeSourceRow.code_id, CodeSourceRow.source_id).where(
+                CodeSourceRow.code_id.in_([r.id for r in rows])
+            )
+        )
+    ).all()
+    by_code: dict[int, list[str]] = {}
+    for code_id, source_id in links:
+        by_code.setdefault(code_id, []).append(source_id)
+    return [_view(r, by_code.get(r.id, [])) for r in rows]
+
+
+async def load_announcement(session: AsyncSession, announcement_id: int) -> Announcement | None:
+    """An announcement with its codes as they are now (statuses and expiry included)."""
+    row = await session.get(AnnouncementRow, announcement_id)
+    if row is None:
+        return None
+    codes = await announcement_codes(session, announcement_id)
+    return Announcement(id=row.id, game=row.game, created_at=row.created_at, codes=tuple(codes))
+
+
+async def announcement_codes(session: AsyncSession, announcement_id: int) -> list[CodeView]:
+    rows = (
+        await session.scalars(
+            select(CodeRow)
+            .join(AnnouncementCodeRow, AnnouncementCodeRow.code_id == CodeRow.id)
+            .where(AnnouncementCodeRow.announcement_id == announcement_id)
+            .order_by(CodeRow.id)
+        )
+    ).all()
+    return await _views(session, rows)
