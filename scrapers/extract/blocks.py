@@ -112,7 +112,7 @@ def _links(block: Block, urls: list[str], scope: GameScope) -> list[Occurrence]:
         link = redeem_link(url, scope)
         if link is not None:
             where = link.scope if link.scope is not Scope.NEUTRAL else section.scope
-            evidence = Evidence.REDEEM_LINK
+            evidence = link.evidence
             if section.about_codes:
                 evidence |= Evidence.CODE_SECTION
             found.append(

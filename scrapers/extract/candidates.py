@@ -9,6 +9,7 @@ from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, Game, ScrapedCode
 from scrapers.extract.games import GameScope, Scope
 from scrapers.extract.model import Evidence, Occurrence, points
 from scrapers.extract.shape import SHAPE_POINTS, STRONG_SHAPES, Shape, classify
+from scrapers.extract.vocabulary import is_word
 
 # A string becomes a code at this many points. Structure alone (a "code" field, a redeem link,
 # a wiki code row) reaches it for anything but a plain lower-case or title-case word; typography
@@ -18,6 +19,21 @@ THRESHOLD = 7
 GROUP_BONUS = 2
 # A page listing more than this many codes for one game is a dump of something else.
 MAX_CODES = 2000
+# Codes shorter than this exist (Star Rail's OMEGA and MH5KC, Honkai Impact 3rd's TRUTH), but
+# five characters are mostly words and abbreviations: such a string is a code only where the
+# page's structure declares one, never from prose or typography alone.
+SHORT_CODE = 6
+_DECLARING = (
+    Evidence.REDEEM_LINK
+    | Evidence.COPY_VALUE
+    | Evidence.CODE_TEMPLATE
+    | Evidence.CODE_COLUMN
+    | Evidence.DATA_KEY
+)
+# An ordinary word in lower or title case ("Copied", "expired") is button or label text even in
+# a code column; only a redeem link, a copy button, a wiki template or a "code" field makes it
+# a code.
+_NAMING = Evidence.REDEEM_LINK | Evidence.COPY_VALUE | Evidence.CODE_TEMPLATE | Evidence.DATA_KEY
 
 
 @dataclass
@@ -60,6 +76,12 @@ def resolve(occurrences: Iterable[Occurrence], game: Game, scope: GameScope) -> 
         shape = shape_of(occ.text)
         if shape is Shape.REJECT:
             continue
+        if (
+            shape in (Shape.TITLE, Shape.LOWER)
+            and not occ.evidence & _NAMING
+            and is_word(occ.text)
+        ):
+            continue
         kept.append(occ)
         if occ.group is not None:
             group_members.setdefault(occ.group, {})[occ.text.upper()] = shape
@@ -67,11 +89,16 @@ def resolve(occurrences: Iterable[Occurrence], game: Game, scope: GameScope) -> 
 
     candidates: dict[str, _Candidate] = {}
     for occ in kept:
+        if len(occ.text) < SHORT_CODE and not _declares_short(occ, good_groups):
+            continue
         shape = shape_of(occ.text)
         shape_points = SHAPE_POINTS[shape]
         if shape is Shape.BRAND and occ.evidence & Evidence.CODE_TEMPLATE:
             # A wiki's code template says so itself: "{{Code Row|YuanShen|CN|…}}".
             shape_points = 0
+        elif occ.evidence & Evidence.REDEEM_HOST and shape is not Shape.BRAND:
+            # The game's own redeem site opened with this code: whatever it looks like.
+            shape_points = max(shape_points, 0)
         score = points(occ.evidence) + shape_points
         if occ.group in good_groups and shape_points >= 0:
             score += GROUP_BONUS
@@ -113,6 +140,14 @@ _BEST_SHAPE = max(SHAPE_POINTS.values())
 def could_qualify(evidence: int, *, grouped: bool) -> bool:
     """False when a place gives too little evidence for any string to become a code there."""
     return points(evidence) + _BEST_SHAPE + (GROUP_BONUS if grouped else 0) >= THRESHOLD
+
+
+def _declares_short(occ: Occurrence, good_groups: set[str]) -> bool:
+    """Whether the page's structure declares a short string a code (a code span counts only
+    among other codes)."""
+    if occ.evidence & _DECLARING:
+        return True
+    return bool(occ.evidence & Evidence.CODE_MARKUP) and occ.group in good_groups
 
 
 def _is_code_group(members: dict[str, Shape]) -> bool:

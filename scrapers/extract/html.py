@@ -411,7 +411,7 @@ class _Walk:
         if status is CodeStatus.UNKNOWN and ctx.row:
             status = row_status(ctx.row)
         scope = link.scope if link.scope is not Scope.NEUTRAL else section.scope
-        evidence = Evidence.REDEEM_LINK | (Evidence.CODE_SECTION if section.about_codes else 0)
+        evidence = link.evidence | (Evidence.CODE_SECTION if section.about_codes else 0)
         self.found.append(
             Occurrence(link.code, evidence, status, section.status, scope, sections=section.path)
         )

@@ -32,6 +32,7 @@ class Evidence:
     NEAR_KEYWORD = 1 << 12  # the paragraph or item speaks of codes
     CODE_SECTION = 1 << 13  # under a heading about codes
     REWARD_TAIL = 1 << 14  # followed by rewards: "- 60 Primogems", "x3"
+    REDEEM_HOST = 1 << 15  # the redeem link opens the game's own redeem site
 
 
 EVIDENCE_POINTS: dict[int, int] = {
@@ -50,6 +51,7 @@ EVIDENCE_POINTS: dict[int, int] = {
     Evidence.NEAR_KEYWORD: 2,
     Evidence.CODE_SECTION: 1,
     Evidence.REWARD_TAIL: 3,
+    Evidence.REDEEM_HOST: 0,  # not more points: it lifts the shape's penalty (candidates.py)
 }
 
 # Evidence that comes from the page's structure declaring a code, not from typography.

@@ -305,7 +305,7 @@ class DataReader:
         link = redeem_link(value, self.scope)
         if link is not None:
             yield Occurrence(
-                link.code, Evidence.REDEEM_LINK, where.status, where.section.status, link.scope
+                link.code, link.evidence, where.status, where.section.status, link.scope
             )
             return
         # "CODE1 / CODE2", "CODE1;CODE2": every part must be a code-shaped token.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from scrapers.extract.games import GameScope, Scope
+from scrapers.extract.model import Evidence
 
 URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`\]{}|\\^]+", re.IGNORECASE)
 
@@ -33,6 +34,11 @@ _REDEEM_PLACE = re.compile(r"gift|redeem|redemption|exchange|promo|coupon|cdkey"
 class RedeemLink:
     code: str
     scope: Scope
+
+    @property
+    def evidence(self) -> int:
+        """A link to the game's own redeem site says more than a link to an unknown one."""
+        return Evidence.REDEEM_LINK | (Evidence.REDEEM_HOST if self.scope is Scope.OURS else 0)
 
 
 def redeem_link(url: str, scope: GameScope) -> RedeemLink | None:
