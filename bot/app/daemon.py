@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -21,6 +21,7 @@ from bot.app.leader import ScheduleLock, lead
 from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
 from bot.app.pipeline import CycleReport, Pipeline
 from bot.app.schedule import SCRAPE_JOB_ID, build_scheduler
+from bot.app.verifier import Verifier, VerifierTask, policy_from, verify_new_codes
 from bot.core.catalog import Catalog, load_catalog
 from bot.core.settings import Role, Settings
 from bot.site.publish import SitePublisher
@@ -29,6 +30,8 @@ from notifiers.delivery import DeliveryWorker, RetryPolicy
 from notifiers.service import ChatService
 from scrapers import SCRAPERS
 from scrapers.base import Fetcher
+from scrapers.verify import RedeemClient, load_accounts
+from scrapers.verify import build_http as build_verify_http
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,9 @@ class App:
     # Set when CODECAST_METRICS_PORT is: observes each cycle; served by run_daemon.
     metrics: Metrics | None = None
     metrics_server: MetricsServer | None = None
+    # Set when CODECAST_VERIFY_ACCOUNTS_FILE is: checks codes on HoYoverse's redeem endpoint.
+    verifier: Verifier | None = None
+    verify_http: httpx.AsyncClient | None = None
     _cycle_running: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def wait_for_cycle(self) -> None:
@@ -86,7 +92,16 @@ class App:
         if report.deliveries:
             for worker in self.workers:
                 worker.wake()
+        if report.queued_for_verification and self.verifier is not None:
+            self.verifier.wake()
         return report
+
+    async def verified(self, released: Mapping[int, int]) -> None:
+        """Verification released announcements: show them on the site and send them."""
+        await self.publish()
+        if sum(released.values()):
+            for worker in self.workers:
+                worker.wake()
 
     async def publish(self) -> None:
         """Write the site; a failure is logged in one line and the next cycle writes it."""
@@ -108,6 +123,8 @@ class App:
                 log.exception("stopping %s failed", service.platform)
         if self.metrics_server is not None:
             self.metrics_server.close()
+        if self.verify_http is not None:
+            await self.verify_http.aclose()
         await self.http.aclose()
         await self.engine.dispose()
 
@@ -164,12 +181,17 @@ async def build_app(
         retries=settings.http_retries,
     )
     metrics = Metrics() if settings.metrics_port is not None else None
+    accounts = (
+        load_accounts(settings.verify_accounts_file) if settings.verify_accounts_file else ()
+    )
+    policy = policy_from(settings) if accounts else None
     pipeline = Pipeline(
         catalog=catalog,
         sessions=sessions,
         fetcher=fetcher,
         scrapers=observe_scrapers(SCRAPERS, metrics),
         clock=utc_now,
+        verify_policy=policy,
     )
     publisher = SitePublisher(
         catalog=catalog,
@@ -190,6 +212,20 @@ async def build_app(
         publisher=publisher,
         metrics=metrics,
     )
+    if policy is not None:
+        app.verify_http = build_verify_http(settings.verify_timeout)
+        app.verifier = Verifier(
+            sessions=sessions,
+            catalog=catalog,
+            accounts=accounts,
+            client=RedeemClient(app.verify_http),
+            policy=policy,
+            clock=utc_now,
+            on_released=app.verified,
+            on_checked=metrics.observe_verification if metrics is not None else None,
+        )
+    else:
+        log.info("verification is off: CODECAST_VERIFY_ACCOUNTS_FILE is not set")
     try:
         if with_services and settings.role is not Role.SCHEDULER:
             app.services = build_services(settings, catalog, sessions)
@@ -239,6 +275,8 @@ async def run_once(settings: Settings) -> int:
         for service in app.services:
             await service.start(commands=False)
         await app.cycle()
+        if app.verifier is not None:
+            await verify_new_codes(app.verifier, settings.verify_wait)
         for worker in app.workers:
             stats = await worker.drain()
             log.info("%s: %s", worker.platform, stats)
@@ -256,6 +294,7 @@ async def run_daemon(settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
     tasks: list[asyncio.Task[None]] = []
     scheduler = None
+    verifying = VerifierTask(app.verifier)
     role = settings.role
     try:
         if app.metrics is not None and settings.metrics_port is not None:
@@ -285,8 +324,8 @@ async def run_daemon(settings: Settings) -> int:
                 asyncio.create_task(
                     lead(
                         ScheduleLock(app.engine),
-                        on_elected=partial(_resume_now, scheduler),
-                        on_deposed=scheduler.pause,
+                        on_elected=partial(_elected, scheduler, verifying),
+                        on_deposed=partial(_deposed, scheduler, verifying),
                         check_every=min(settings.scrape_interval, LEADER_CHECK_SECONDS),
                     ),
                     name="schedule-lock",
@@ -308,6 +347,7 @@ async def run_daemon(settings: Settings) -> int:
             scheduler.pause()
             await app.wait_for_cycle()
             scheduler.shutdown(wait=False)
+        await verifying.close()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -346,6 +386,16 @@ async def _start_service(service: ChatService, *, commands: bool) -> None:
         else:
             log.info("%s bot started", service.platform)
             return
+
+
+def _elected(scheduler: AsyncIOScheduler, verifying: VerifierTask) -> None:
+    _resume_now(scheduler)
+    verifying.start()
+
+
+def _deposed(scheduler: AsyncIOScheduler, verifying: VerifierTask) -> None:
+    scheduler.pause()
+    verifying.stop()
 
 
 def _resume_now(scheduler: AsyncIOScheduler) -> None:

@@ -31,10 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.logs import log_context
 from bot.app.pipeline import CycleReport
+from bot.app.verifier import Checked
 from bot.core.domain import Announcement, Game, ScrapedCode, SourceConfig
-from bot.store import outbox
+from bot.store import outbox, verify_queue
 from bot.store.models import DeliveryState
 from bot.store.outbox import Delivery, QueueDepth
+from bot.store.verify_queue import QueueStats
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sender, Sent
 from scrapers.base import Fetched, Fetcher, Scraper, Validators
 
@@ -137,6 +139,24 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+        self.verification_checks = Counter(
+            "codecast_verification_checks",
+            "Asks of HoYoverse's redeem endpoint by game and outcome (valid, expired, invalid, "
+            "not-active, cooldown, account-out, no-verdict).",
+            ["game", "outcome"],
+            registry=r,
+        )
+        self.verify_queue = Gauge(
+            "codecast_verify_queue",
+            "Codes queued for verification; `due` those whose time has come.",
+            ["state"],
+            registry=r,
+        )
+        self.verification_oldest_due = Gauge(
+            "codecast_verification_oldest_due_seconds",
+            "How long the most overdue queued code has waited; 0 when none is due.",
+            registry=r,
+        )
         self._queue_keys: set[tuple[str, str]] = set()
         self._pending_platforms: set[str] = set()
 
@@ -191,6 +211,15 @@ class Metrics:
         self._queue_keys |= seen
         self._pending_platforms |= set(pending)
 
+    def observe_verification(self, checked: Checked) -> None:
+        self.verification_checks.labels(checked.game, str(checked.answer.outcome)).inc()
+
+    def observe_verify_queue(self, stats: QueueStats, now: datetime) -> None:
+        self.verify_queue.labels("queued").set(stats.length)
+        self.verify_queue.labels("due").set(stats.due)
+        age = 0.0 if stats.oldest_due is None else (now - stats.oldest_due).total_seconds()
+        self.verification_oldest_due.set(max(0.0, age))
+
     # --- serving --------------------------------------------------------------------------
 
     def serve(self, port: int, host: str = "0.0.0.0") -> MetricsServer:  # noqa: S104
@@ -227,14 +256,17 @@ async def watch_queue(
 async def refresh_queue(
     metrics: Metrics, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
 ) -> None:
+    now = clock()
     try:
         async with sessions() as session:
             depths = await outbox.queue_depth(session)
+            verification = await verify_queue.queue_stats(session, now)
     except (SQLAlchemyError, OSError) as exc:
         # The gauges keep their last values; delivery logs the outage itself.
         log.debug("metrics: queue depth unavailable: %s", exc)
         return
-    metrics.observe_queue(depths, clock())
+    metrics.observe_queue(depths, now)
+    metrics.observe_verify_queue(verification, now)
 
 
 # --- wrappers at the edges -----------------------------------------------------------------

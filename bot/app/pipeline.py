@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
 from bot.core.domain import ScrapedCode, SourceConfig
-from bot.core.merge import SourceCodes, diff, merge, normalize
-from bot.store import repository
+from bot.core.merge import Diff, SourceCodes, diff, merge, normalize
+from bot.core.verification import Policy
+from bot.store import repository, verify_queue
 from scrapers.base import Fetched, Fetcher, Scraper, SourceChanged, SourceError, Validators
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class CycleReport:
     newly_expired: int = 0
     announcements: Mapping[int, int] = field(default_factory=dict)
     parse_seconds: float = 0.0
+    # New codes queued for verification (the verifier is woken for them).
+    queued_for_verification: int = 0
 
     @property
     def failed(self) -> tuple[SourceOutcome, ...]:
@@ -66,6 +69,9 @@ class Pipeline:
     fetcher: Fetcher
     scrapers: Mapping[str, Scraper]
     clock: Callable[[], datetime]
+    # Set when verification is on: new codes of the games some account checks wait for
+    # their verdict (bot/verification.py) instead of being announced by this cycle.
+    verify_policy: Policy | None = None
 
     async def scrape_cycle(self) -> CycleReport:
         started = self.clock()
@@ -100,14 +106,18 @@ class Pipeline:
             await self._record_health(session, outcomes, states, now)
             stored = await repository.stored_codes(session, {game for game, _ in merged})
             changes = diff(merged, stored, {s.id: s for s in self.catalog.sources})
-            applied = await repository.apply_diff(session, changes, merged, now)
+            verifying = await self._verifying(session)
+            held = verify_queue.hold_for_verification(changes, verifying)
+            applied = await repository.apply_diff(session, held, merged, now)
+            queued, released = await self._queue_for_verification(session, changes, verifying, now)
         report = CycleReport(
             started_at=started,
             outcomes=tuple(outcomes),
             new_codes=applied.new_codes,
             newly_expired=applied.newly_expired,
-            announcements=applied.announcements,
+            announcements={**applied.announcements, **released},
             parse_seconds=sum(o.parse_seconds for o in outcomes),
+            queued_for_verification=queued,
         )
         log.info(
             "cycle done: %d sources ok, %d failed, %d new codes, %d expired, "
@@ -120,6 +130,35 @@ class Pipeline:
             report.deliveries,
         )
         return report
+
+    async def _verifying(self, session: AsyncSession) -> frozenset[str]:
+        if self.verify_policy is None:
+            return frozenset()
+        verifiable = {g.id for g in self.catalog.games.values() if g.verify is not None}
+        return await verify_queue.verifying_games(session) & verifiable
+
+    async def _queue_for_verification(
+        self, session: AsyncSession, changes: Diff, verifying: frozenset[str], now: datetime
+    ) -> tuple[int, dict[int, int]]:
+        """Queue this cycle's new codes of verified games; release held codes whose wait ended."""
+        if self.verify_policy is None:
+            return 0, {}
+        baseline = set(changes.settle_silently)
+        fresh = [
+            (code.game, code.key)
+            for code in changes.new
+            if code.game in verifying and (code.game, code.key) not in baseline
+        ]
+        queued = await verify_queue.enqueue(session, fresh, now) if fresh else 0
+        released = await verify_queue.release_held(
+            session,
+            verifiable=frozenset(g.id for g in self.catalog.games.values() if g.verify),
+            verifying=verifying,
+            sources={s.id: s for s in self.catalog.sources},
+            now=now,
+            policy=self.verify_policy,
+        )
+        return queued, released
 
     async def _scrape(
         self, source: SourceConfig, state: repository.SourceState | None

@@ -204,7 +204,7 @@ def diff(
             continue
         if status is CodeStatus.EXPIRED or (old is None and code.baseline):
             silent.append(ident)
-        elif _confirmed(all_sources, sources):
+        elif confirmed(all_sources, sources):
             announce.append(ident)
     return Diff(
         new=tuple(new),
@@ -215,7 +215,8 @@ def diff(
     )
 
 
-def _confirmed(source_ids: set[str], sources: Mapping[str, SourceConfig]) -> bool:
+def confirmed(source_ids: set[str], sources: Mapping[str, SourceConfig]) -> bool:
+    """Today's trust rule: listed by two sources, or by one that announces alone."""
     if len(source_ids) >= 2:
         return True
     return any(sources[s].announces_alone for s in source_ids if s in sources)

@@ -57,6 +57,24 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, gt=0, alias="CODECAST_DELIVERY_MAX_ATTEMPTS")
     delivery_retry_base: float = Field(default=5.0, gt=0, alias="CODECAST_DELIVERY_RETRY_BASE")
 
+    # Verification on HoYoverse's redeem endpoint (off without an accounts file): the TOML
+    # file of the operator's accounts, one redemption per account per `pace` seconds, how
+    # long a new code waits for its verdict, how often valid codes and codes "not activated
+    # yet" are asked again (and for how long the latter), and the HTTP timeout of one ask.
+    verify_accounts_file: Path | None = Field(default=None, alias="CODECAST_VERIFY_ACCOUNTS_FILE")
+    verify_pace: float = Field(default=6.0, gt=0, alias="CODECAST_VERIFY_PACE")
+    verify_wait: float = Field(default=90.0, ge=0, alias="CODECAST_VERIFY_WAIT")
+    verify_recheck: float = Field(default=1800.0, gt=0, alias="CODECAST_VERIFY_RECHECK")
+    verify_not_active_every: float = Field(
+        default=300.0, gt=0, alias="CODECAST_VERIFY_NOT_ACTIVE_EVERY"
+    )
+    verify_not_active_for: float = Field(
+        default=172800.0, gt=0, alias="CODECAST_VERIFY_NOT_ACTIVE_FOR"
+    )
+    verify_retry_base: float = Field(default=15.0, gt=0, alias="CODECAST_VERIFY_RETRY_BASE")
+    verify_cooldown: float = Field(default=30.0, gt=0, alias="CODECAST_VERIFY_COOLDOWN")
+    verify_timeout: float = Field(default=15.0, gt=0, alias="CODECAST_VERIFY_TIMEOUT")
+
     # Chat platforms: a platform whose token is missing is off.
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     telegram_token: SecretStr | None = Field(default=None, alias="TELEGRAM_TOKEN")
@@ -138,7 +156,7 @@ class Settings(BaseSettings):
     def _empty_port_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("catalog", mode="before")
+    @field_validator("catalog", "verify_accounts_file", mode="before")
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value

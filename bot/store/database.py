@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # The newest migration in alembic/versions (a test keeps the two equal). A database already
 # at this revision needs no migration, and the daemon then never imports Alembic (~12 MB).
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "alembic"
 

@@ -87,6 +87,43 @@ class CodeRow(Base):
     expired_at: Mapped[datetime | None]
     # Set once the code has been announced (or deliberately not: baseline, first seen expired).
     announced_at: Mapped[datetime | None]
+    # What HoYoverse's redeem endpoint says of it (bot/verification.py): the verdict, when it
+    # was given, the last answer, and the queue (due at verify_next_at; NULL: not queued).
+    verification: Mapped[str] = mapped_column(String(16), default="unverified")
+    verified_at: Mapped[datetime | None]
+    verify_answer: Mapped[str | None] = mapped_column(Text)
+    verify_account: Mapped[str | None] = mapped_column(String(40))
+    verify_next_at: Mapped[datetime | None] = mapped_column(index=True)
+    verify_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    verify_not_active_since: Mapped[datetime | None]
+
+
+class VerifyAccountRow(Base):
+    """A verification account as status shows it (never its cookie: that stays in its file)."""
+
+    __tablename__ = "verify_accounts"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The games it has a uid for, space-separated.
+    games: Mapped[str] = mapped_column(Text, default="")
+    # "ok", or "out" when HoYoverse refuses its login (out_reason says why).
+    state: Mapped[str] = mapped_column(String(16), default="ok")
+    out_reason: Mapped[str | None] = mapped_column(Text)
+    last_answer: Mapped[str | None] = mapped_column(Text)
+    last_answer_at: Mapped[datetime | None]
+    last_redeem_at: Mapped[datetime | None]
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VerifyFamilyRow(Base):
+    """A Zenless family used by an account, and the code that used it (the family rule)."""
+
+    __tablename__ = "verify_families"
+
+    account: Mapped[str] = mapped_column(String(40), primary_key=True)
+    game: Mapped[str] = mapped_column(String(32), primary_key=True)
+    family: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code_key: Mapped[str] = mapped_column(String(64))
 
 
 class SourceRow(Base):

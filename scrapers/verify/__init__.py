@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scrapers.verify.accounts import Account, AccountsFileError, GameUid, load_accounts
-from scrapers.verify.answers import RETCODES, Answer, classify, read_answer
+from scrapers.verify.answers import RETCODES, Answer, classify, out_reason, read_answer
 from scrapers.verify.client import (
     RedeemClient,
     RedeemRequest,
@@ -24,6 +24,7 @@ __all__ = [
     "build_http",
     "classify",
     "load_accounts",
+    "out_reason",
     "read_answer",
     "redeem_request",
 ]

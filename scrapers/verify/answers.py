@@ -31,6 +31,13 @@ RETCODES: dict[int, tuple[Outcome, str]] = {
     -1075: (Outcome.ACCOUNT_OUT, "login problem: log in again"),
 }
 
+# Why an account is out, in the words status shows ("verification account alt-1: …").
+OUT_REASONS: dict[int, str] = {
+    -1071: "cookie expired",
+    -1073: "no game account for its uid",
+    -1075: "login refused",
+}
+
 MAX_MESSAGE = 200
 
 
@@ -48,6 +55,13 @@ class Answer:
         if self.retcode is None:
             return f"HTTP {self.http_status}: {self.message}"
         return f"retcode {self.retcode}: {self.message}"
+
+
+def out_reason(answer: Answer) -> str:
+    """The reason an account is out, from an answer whose outcome says so."""
+    if answer.retcode is None:
+        return "login refused"
+    return OUT_REASONS.get(answer.retcode, f"login refused (retcode {answer.retcode})")
 
 
 def classify(retcode: int) -> Outcome:

@@ -204,16 +204,20 @@ class FakeRedeem:
         return self._record(now, request, name, params, headers, account, _body(retcode))
 
     def _retcode(self, account: FakeAccount, game_biz: str, code: str) -> int:
-        if (game_biz, code) in account.redeemed:
-            return -2017
         script = self.scripts.get((game_biz, code))
         turn = self.asked.get((game_biz, code), 0)
         self.asked[(game_biz, code)] = turn + 1
         retcode = self.unknown_code if script is None else script[min(turn, len(script) - 1)]
+        # The code's own state comes first (published checkers recheck codes they redeemed
+        # and still see them expire); then "already used" by this account or its family.
+        if retcode not in (0, -2017, -2018, -2011, -2021):
+            return retcode
+        if (game_biz, code) in account.redeemed:
+            return -2017
         pattern = self.families.get(game_biz)
         found = pattern.match(code) if pattern is not None else None
         family = found.group(0).upper() if found else None
-        if family is not None and retcode in (0, -2011, -2021):
+        if family is not None:
             used = account.families.get((game_biz, family))
             if used is not None and used != code:
                 return -2018

@@ -24,6 +24,8 @@ TABLES = {
     "announcements",
     "announcement_codes",
     "deliveries",
+    "verify_accounts",
+    "verify_families",
 }
 
 
