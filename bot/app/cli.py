@@ -1,4 +1,4 @@
-"""The `codecast` command line: run, extract, render, status, db."""
+"""The `codecast` command line: run, extract, render, status, verify, db."""
 
 from __future__ import annotations
 
@@ -73,6 +73,21 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Ask HoYoverse's redeem endpoint about one code, by hand; the database is not touched."""
+    from bot.app.verifier import check_by_hand
+    from scrapers.verify import AccountsFileError
+
+    catalog = load_catalog(settings.catalog)
+    try:
+        result = asyncio.run(check_by_hand(settings, catalog, args.game, args.code, args.account))
+    except (CatalogError, AccountsFileError, LookupError) as exc:
+        sys.stderr.write(f"codecast verify: {exc}\n")
+        return 2
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
 def _db(args: argparse.Namespace, settings: Settings) -> int:
     from bot.store import database
 
@@ -109,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="sources, delivery queue and subscriptions")
     status.add_argument("--json", action="store_true", help="print JSON for monitoring")
     status.set_defaults(handler=_status)
+
+    verify = commands.add_parser(
+        "verify", help="check one code on HoYoverse's redeem endpoint and print the verdict"
+    )
+    verify.add_argument("--game", required=True, help="game id from the catalog")
+    verify.add_argument("--account", help="account name (default: the first with a uid)")
+    verify.add_argument("code", help="the code to check (it is redeemed on the account)")
+    verify.set_defaults(handler=_verify)
 
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])

@@ -148,13 +148,19 @@ def build_services(
     else:
         from notifiers.telegram import build_service as build_telegram
 
-        services.append(build_telegram(settings, catalog, sessions, utc_now))
+        services.append(
+            build_telegram(
+                settings, catalog, sessions, utc_now, expiry_check=settings.expiry_check
+            )
+        )
     if settings.discord_token is None:
         log.info("Discord is off: DISCORD_TOKEN is not set")
     else:
         from notifiers.discord import build_service as build_discord
 
-        services.append(build_discord(settings, catalog, sessions, utc_now))
+        services.append(
+            build_discord(settings, catalog, sessions, utc_now, expiry_check=settings.expiry_check)
+        )
     return services
 
 

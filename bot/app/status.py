@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.settings import Settings
-from bot.store import database, outbox, repository
+from bot.store import database, outbox, repository, verify_queue
 
 
 async def collect_status(settings: Settings) -> dict[str, Any]:
@@ -17,9 +17,11 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
             sources = await repository.source_health(session)
             queue = await outbox.queue_depth(session)
             subscriptions = await repository.count_subscriptions(session)
+            now = datetime.now(UTC)
+            accounts = await verify_queue.account_statuses(session)
+            verify = await verify_queue.queue_stats(session, now)
     finally:
         await engine.dispose()
-    now = datetime.now(UTC)
     pending = [q for q in queue if q.state == "pending" and q.oldest is not None]
     oldest = min((q.oldest for q in pending if q.oldest), default=None)
     return {
@@ -52,6 +54,32 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
             {"platform": platform, "active": active, "count": count}
             for (platform, active), count in sorted(subscriptions.items())
         ],
+        # The accounts as the database knows them: names, never cookies.
+        "verification": {
+            "on": settings.verify_accounts_file is not None,
+            "accounts": [
+                {
+                    "name": a.name,
+                    "games": list(a.games),
+                    "state": a.state,
+                    "out_reason": a.out_reason,
+                    "last_answer": a.last_answer,
+                    "last_answer_at": a.last_answer_at.isoformat() if a.last_answer_at else None,
+                    "checks": a.checks,
+                }
+                for a in accounts
+            ],
+            "notes": [
+                verify_queue.out_note(a.name, a.out_reason)
+                for a in accounts
+                if a.state == verify_queue.ACCOUNT_OUT
+            ],
+            "queue_length": verify.length,
+            "queue_due": verify.due,
+            "oldest_due_age_seconds": (
+                (now - verify.oldest_due).total_seconds() if verify.oldest_due else None
+            ),
+        },
     }
 
 
@@ -79,4 +107,26 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"  {sub['platform']:<9} {state:<7} {sub['count']:>8}")
     if not status["subscriptions"]:
         lines.append("  (none)")
+    lines.extend(_verification_lines(status["verification"]))
     return "\n".join(lines) + "\n"
+
+
+def _verification_lines(v: dict[str, Any]) -> list[str]:
+    if not v["on"] and not v["accounts"]:
+        return ["Verification: off (CODECAST_VERIFY_ACCOUNTS_FILE is not set)"]
+    lines = ["Verification:"]
+    for a in v["accounts"]:
+        answer = (
+            f"  last answer {a['last_answer_at']}: {a['last_answer']}" if a["last_answer"] else ""
+        )
+        lines.append(
+            f"  {a['name']:<16} {a['state']:<4} {','.join(a['games']) or '-':<16}"
+            f" checks {a['checks']}{answer}"
+        )
+    lines.extend(f"  {note}" for note in v["notes"])
+    age = v["oldest_due_age_seconds"]
+    lines.append(
+        f"  queue: {v['queue_length']} queued, {v['queue_due']} due"
+        + (f", oldest due {age:.0f}s ago" if age is not None else "")
+    )
+    return lines

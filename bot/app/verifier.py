@@ -24,6 +24,7 @@ from bot.core.catalog import Catalog
 from bot.core.domain import CodeStatus, Game
 from bot.core.settings import Settings
 from bot.core.verification import (
+    VERDICTS,
     CodeCheck,
     Outcome,
     Pacer,
@@ -34,7 +35,15 @@ from bot.core.verification import (
     uses_family,
 )
 from bot.store import verify_queue
-from scrapers.verify import Account, Answer, RedeemClient, RedeemUnavailable, out_reason
+from scrapers.verify import (
+    Account,
+    Answer,
+    RedeemClient,
+    RedeemUnavailable,
+    build_http,
+    load_accounts,
+    out_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -303,3 +312,42 @@ async def verify_new_codes(verifier: Verifier, wait: float) -> None:
             return
         if delay > 0:
             await asyncio.sleep(min(delay, IDLE_SECONDS, left))
+
+
+async def check_by_hand(
+    settings: Settings, catalog: Catalog, game_id: str, code: str, account_name: str | None
+) -> dict[str, object]:
+    """`codecast verify`: one ask on one account, the verdict as a dict (no database)."""
+    game = catalog.game(game_id)
+    if game.verify is None:
+        raise LookupError(f"{game_id} has no redeem endpoint: its codes cannot be checked")
+    if settings.verify_accounts_file is None:
+        raise LookupError("CODECAST_VERIFY_ACCOUNTS_FILE is not set")
+    accounts = load_accounts(settings.verify_accounts_file)
+    usable = [
+        a for a in accounts if a.uid_for(game.id) is not None and account_name in (None, a.name)
+    ]
+    if not usable:
+        raise LookupError(
+            f"no account {account_name!r} with a {game.id} uid"
+            if account_name
+            else f"no account has a uid for {game.id}"
+        )
+    account = usable[0]
+    uid = account.uid_for(game.id)
+    assert uid is not None
+    async with build_http(settings.verify_timeout) as http:
+        try:
+            answer = await RedeemClient(http).redeem(game.verify, account, uid, code)
+        except RedeemUnavailable as exc:
+            answer = Answer(Outcome.NO_VERDICT, None, str(exc), 0)
+    verdict = VERDICTS.get(answer.outcome)
+    return {
+        "game": game.id,
+        "code": code.strip(),
+        "account": account.name,
+        "retcode": answer.retcode,
+        "message": answer.message,
+        "outcome": str(answer.outcome),
+        "verification": str(verdict) if verdict is not None else None,
+    }

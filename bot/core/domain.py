@@ -157,6 +157,9 @@ class CodeView:
     last_seen: datetime
     expires_at: datetime | None
     sources: tuple[str, ...]
+    # What HoYoverse's redeem endpoint last said (unverified where it cannot be asked).
+    verification: Verification = Verification.UNVERIFIED
+    verified_at: datetime | None = None
 
 
 @dataclass(frozen=True)

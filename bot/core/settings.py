@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     verify_retry_base: float = Field(default=15.0, gt=0, alias="CODECAST_VERIFY_RETRY_BASE")
     verify_cooldown: float = Field(default=30.0, gt=0, alias="CODECAST_VERIFY_COOLDOWN")
     verify_timeout: float = Field(default=15.0, gt=0, alias="CODECAST_VERIFY_TIMEOUT")
+    # How often the bots look for sent messages whose codes expired, to edit them.
+    expiry_check: float = Field(default=60.0, gt=0, alias="CODECAST_EXPIRY_CHECK")
 
     # Chat platforms: a platform whose token is missing is off.
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")

@@ -119,13 +119,34 @@ def card(c: ShownCode, parts: _Parts) -> str:
     )
     sources = f" · listed by {parts.sources(c.sources)}" if c.sources else ""
     family = f'<p class="fam">{_family_note(c.family)}</p>\n' if c.family else ""
+    checked = _checked(c) if c.verification != "unverified" else ""
     return (
         f'<li class="card{" old" if expired else ""}" id="{c.anchor}">\n'
         f'<p class="line"><code class="code">{c.code_html}</code>{redeem}</p>\n'
-        f"{flag}{rewards}"
+        f"{checked}{flag}{rewards}"
         f'<p class="meta">First seen {seen}{expiry}{sources}</p>\n'
         f"{family}</li>\n"
     )
+
+
+def _checked(c: ShownCode) -> str:
+    """What HoYoverse's redeem endpoint says of the code, as a line of its card."""
+    v = c.verification
+    if v == "pending":
+        return '<p class="ver checking">Checking with HoYoverse…</p>\n'
+    t = c.verified_at
+    when = (
+        f' <time datetime="{t}" title="{t[:10]} {t[11:19]} UTC">{t[:10]} {t[11:16]} UTC</time>'
+        if t
+        else ""
+    )
+    if v == "valid":
+        return f'<p class="ver ok">✓ HoYoverse accepts it · checked{when}</p>\n'
+    if v == "expired":
+        return f'<p class="ver gone">HoYoverse says it expired · checked{when}</p>\n'
+    if v == "invalid":
+        return f'<p class="ver no">HoYoverse rejects it · checked{when}</p>\n'
+    return ""
 
 
 def _family_note(family: str) -> str:
@@ -147,6 +168,10 @@ def front_line(c: ShownCode, parts: _Parts) -> str:
         else ""
     )
     flag = " <em>unconfirmed</em>" if c.status is _UNKNOWN else ""
+    if c.verification == "valid":
+        flag = ' <em class="ver ok">✓ checked</em>'
+    elif c.verification == "pending":
+        flag = ' <em class="ver checking">checking</em>'
     rewards = ""
     if c.pictured:
         rewards = f' <span class="rw items">{parts.items(c.items)}</span>'
@@ -179,6 +204,10 @@ def entry_html(game: ShownGame, c: ShownCode) -> str:
         parts.append(f"<p>Rewards: {c.rewards_html}</p>")
     if c.status is _EXPIRED:
         parts.append("<p>Expired.</p>")
+    elif c.verification == "valid" and c.verified_at:
+        parts.append(f"<p>✓ HoYoverse accepts it (checked {utc_text(c.verified_at)}).</p>")
+    elif c.verification == "pending":
+        parts.append("<p>Being checked with HoYoverse.</p>")
     elif c.status is _UNKNOWN:
         parts.append("<p>Status not confirmed.</p>")
     if c.expires_at and c.status is not _EXPIRED:

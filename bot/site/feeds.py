@@ -44,13 +44,18 @@ _string = encode_basestring
 #                          "sources": [source ids, as on sources.html and sources.json],
 #                          "redeem_link" (or null),
 #                          "family" (e.g. "ZZZ24": one code of a family per account; or
-#                                    null)}]}]}
+#                                    null),
+#                          "verification" ("valid" | "expired" | "invalid" | "pending" |
+#                                          "unverified": what HoYoverse's redeem endpoint
+#                                          says; "pending" while it is being checked),
+#                          "verified_at" (its last verdict, or null)}]}]}
 #
 # Times are ISO 8601 in UTC ("2024-05-01T12:00:00Z"). Codes come current first (newest
 # first), then expired. There is deliberately no "generated at" field: the file changes only
 # when its content does, and the server's Last-Modified says when that was.
-# Still version 1: "icon" and "family" were added, and items named only by an icon (name "")
-# are listed where they used to be left out; no field changed meaning or disappeared.
+# Still version 1: "icon", "family", "verification" and "verified_at" were added, and items
+# named only by an icon (name "") are listed where they used to be left out; no field
+# changed meaning or disappeared.
 # Source health is in sources.json (bot/site/health.py describes it).
 
 
@@ -128,12 +133,13 @@ class _CodeJson:
         link = _string(code.redeem_link) if code.redeem_link is not None else "null"
         # A family is "ZZZ" and two digits: nothing to escape.
         family = f'"{code.family}"' if code.family is not None else "null"
+        verified = f'"{code.verified_at}"' if code.verified_at is not None else "null"
         return (
             f'{{"code":{_string(code.code)},"status":"{code.status.value}",'
             f'"rewards":{_string(code.rewards)},"items":{items},'
             f'"first_seen":"{code.first_seen}","last_seen":"{code.last_seen}",'
             f'"expires_at":{expires},"sources":{sources},"redeem_link":{link},'
-            f'"family":{family}}}'
+            f'"family":{family},"verification":"{code.verification}","verified_at":{verified}}}'
         )
 
 

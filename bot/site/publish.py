@@ -23,7 +23,8 @@ from bot.site import (
     write_site,
 )
 from bot.site.icons import IconStore
-from bot.store import repository
+from bot.store import repository, verify_queue
+from bot.store.verify_queue import ACCOUNT_OUT, out_note
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class SitePublisher:
         async with self.sessions() as session:
             codes = await repository.public_codes(session)
             sources = await repository.source_health(session)
+            accounts = await verify_queue.account_statuses(session)
         known = set(self.catalog.games)
         shown = tuple(c for c in codes if c.game in known)
         urls = {item.icon_url for c in shown for item in c.items if item.icon_url}
@@ -63,6 +65,9 @@ class SitePublisher:
             generated_at=self.clock(),
             site_url=self.site_url if self.site_url.endswith("/") else self.site_url + "/",
             indexnow_key=self.indexnow_key,
+            verification_notes=tuple(
+                out_note(a.name, a.out_reason) for a in accounts if a.state == ACCOUNT_OUT
+            ),
         )
 
     async def publish(self, snapshot: SiteSnapshot | None = None) -> WriteReport:

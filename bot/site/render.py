@@ -39,6 +39,8 @@ class SiteSnapshot:
     indexnow_key: str | None = None
     # Reward icon URL -> the icon stored under icons/ (bot.site.icons); others show as text.
     icons: Mapping[str, Icon] = field(default_factory=dict)
+    # Verification accounts HoYoverse refuses ("verification account alt-1: cookie expired").
+    verification_notes: tuple[str, ...] = ()
 
 
 # Why nothing on the pages shows snapshot.generated_at: the site is rendered every cycle (a
@@ -131,6 +133,7 @@ class SiteRenderer:
             canonical=f"{site_url}sources.html",
             feed="feed.xml",
             groups=groups,
+            verification_notes=snapshot.verification_notes,
         )
         files["sources.json"] = sources_json(groups)
         files.update(codes_json_files(site_url, games))
@@ -199,4 +202,6 @@ def _game_context(entry: GameCodes) -> dict[str, Any]:
         "expired_count": len(entry.expired),
         "current_cards": game_cards(entry.current),
         "expired_cards": game_cards(entry.expired),
+        "rejected_count": len(entry.rejected),
+        "rejected_cards": game_cards(entry.rejected),
     }

@@ -21,6 +21,7 @@ from bot.core.domain import (
     CodeView,
     Game,
     RewardItem,
+    Verification,
     code_key,
 )
 
@@ -39,6 +40,7 @@ _ANY_SPACE = re.compile(r"\s")
 _HTML_SPECIAL = re.compile("[&<>\"']")
 # StrEnum members hash as their values, so this maps both "active" and CodeStatus.ACTIVE.
 _STATUS = {status.value: status for status in CodeStatus}
+_INVALID = Verification.INVALID.value
 # Stands in for a code when a game's redeem URL template is checked once.
 _PROBE_CODE = "CODE"
 # How a reward the source names only by its icon and amount (HoYoLAB) is called in text.
@@ -176,6 +178,10 @@ class ShownCode(NamedTuple):
     family: str | None
     pictured: bool  # some item has an icon stored on the site
     sources_html: str  # the source ids as one text, escaped for HTML: "a, b"
+    # What HoYoverse's redeem endpoint said ("valid", "pending" while checking, …) and when
+    # it last gave a verdict (ISO, or None).
+    verification: str
+    verified_at: str | None
 
 
 @dataclass(frozen=True)
@@ -208,10 +214,12 @@ class GameCodes:
     current: tuple[ShownCode, ...]
     # Expired, most recently expired (or found) first.
     expired: tuple[ShownCode, ...]
+    # Listed by a source, but HoYoverse's redeem endpoint rejects them; newest first.
+    rejected: tuple[ShownCode, ...] = ()
 
     @property
     def all_codes(self) -> tuple[ShownCode, ...]:
-        return self.current + self.expired
+        return self.current + self.expired + self.rejected
 
     @property
     def newest(self) -> str | None:
@@ -248,14 +256,25 @@ def arrange(
     result = []
     for gid, game in shown.items():
         every = by_game[gid].values()
-        current = [c for c in every if c.status is not CodeStatus.EXPIRED]
-        expired = [c for c in every if c.status is CodeStatus.EXPIRED]
+        rejected = [c for c in every if c.verification == _INVALID]
+        kept = [c for c in every if c.verification != _INVALID]
+        current = [c for c in kept if c.status is not CodeStatus.EXPIRED]
+        expired = [c for c in kept if c.status is CodeStatus.EXPIRED]
+        rejected.sort(key=_by_key)
+        rejected.sort(key=_by_first_seen, reverse=True)
         # Two stable sorts: by key, then by time descending; ISO strings sort as times.
         current.sort(key=_by_key)
         current.sort(key=_by_first_seen, reverse=True)
         expired.sort(key=_by_key)
         expired.sort(key=_by_expiry, reverse=True)
-        result.append(GameCodes(game=game, current=tuple(current), expired=tuple(expired)))
+        result.append(
+            GameCodes(
+                game=game,
+                current=tuple(current),
+                expired=tuple(expired),
+                rejected=tuple(rejected),
+            )
+        )
     return tuple(result)
 
 
@@ -371,6 +390,8 @@ class _Shaper:
             family,
             pictured,
             sources_html,
+            view.verification.value,
+            self._time(view.verified_at) if view.verified_at is not None else None,
         )
 
     def _time(self, moment: datetime) -> str:

@@ -109,6 +109,11 @@ async def record_account_answer(
     )
 
 
+def out_note(name: str, reason: str | None) -> str:
+    """The line status and the sources page show for an account HoYoverse refuses."""
+    return f"verification account {name}: {reason or 'login refused'}"
+
+
 async def account_statuses(session: AsyncSession) -> list[AccountStatus]:
     rows = (
         await session.execute(select(VerifyAccountRow).order_by(VerifyAccountRow.name))

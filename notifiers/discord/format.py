@@ -16,7 +16,15 @@ from urllib.parse import parse_qs, urlsplit
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
-from bot.core.domain import MAX_CODE_LENGTH, Announcement, CodeStatus, CodeView, Game, code_key
+from bot.core.domain import (
+    MAX_CODE_LENGTH,
+    Announcement,
+    CodeStatus,
+    CodeView,
+    Game,
+    Verification,
+    code_key,
+)
 
 # Discord's limits for one message (documented under "Embed Limits" and "Message Components").
 MAX_CONTENT_CHARS = 2000
@@ -100,6 +108,13 @@ def code_field(
         name = f"~~{name}~~ (expired)"
     lines: list[str] = []
     facts = [f"First seen {timestamp(code.first_seen)}"]
+    if (
+        code.verification is Verification.VALID
+        and code.verified_at is not None
+        and code.status is not CodeStatus.EXPIRED
+    ):
+        # Discord writes "2 minutes ago" in each reader's language and keeps it current.
+        facts.insert(0, f"✓ checked {timestamp(code.verified_at)}")
     if code.expires_at is not None:
         facts.append(f"expires {timestamp(code.expires_at)}")
     if code.sources:

@@ -379,7 +379,7 @@ class TelegramCommands:
     async def _codes_message(self, game: Game) -> fmt.Message:
         async with self.sessions() as session:
             codes = await repository.current_codes(session, game.id)
-        return fmt.codes_message(game, codes)
+        return fmt.codes_message(game, codes, self.clock())
 
     async def _name_of(self, chat_id: str) -> str:
         try:

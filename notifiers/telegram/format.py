@@ -18,7 +18,8 @@ from telegram.constants import (
     MessageLimit,
 )
 
-from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, CodeView, Game
+from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, CodeView, Game, Verification
+from bot.core.verification import checked_text
 
 # Telegram rejects a longer text. The bound is checked on the HTML as sent, tags and entities
 # included, in UTF-16 code units: never less than what Telegram counts after parsing.
@@ -94,11 +95,22 @@ def _date(moment: datetime) -> str:
     return f"{moment:%d %b %Y}".lstrip("0")
 
 
-def code_block(code: CodeView) -> str:
-    """One code as HTML: tappable (copyable) code, then its rewards and expiry."""
+def code_block(code: CodeView, now: datetime | None = None) -> str:
+    """One code as HTML: tappable (copyable) code, then its rewards and expiry.
+
+    A code HoYoverse accepted says so: "✓ checked 2 min ago" counted from `now`, or the
+    time of the check when no `now` is given (a message edited later stays true).
+    """
     line = f"<code>{escape(code.code)}</code>"
     if code.status is CodeStatus.EXPIRED:
         line += " <i>(expired)</i>"
+    elif code.verification is Verification.VALID and code.verified_at is not None:
+        checked = (
+            checked_text(code.verified_at, now)
+            if now is not None
+            else f"✓ checked {code.verified_at:%H:%M} UTC"
+        )
+        line += f" <i>{checked}</i>"
     lines = [line]
     if rewards := rewards_text(code):
         lines.append(escape(rewards))
@@ -143,7 +155,9 @@ def _join(header: str, blocks: Iterable[str], footer: str) -> str:
     return f"{text}\n\n{footer}" if footer else text
 
 
-def announcement_messages(game: Game, codes: Sequence[CodeView]) -> list[Message]:
+def announcement_messages(
+    game: Game, codes: Sequence[CodeView], now: datetime | None = None
+) -> list[Message]:
     """An announcement as one message, or several when it would pass Telegram's bound.
 
     Each part carries the redeem buttons of its own codes; the game's note ends the last.
@@ -156,7 +170,7 @@ def announcement_messages(game: Game, codes: Sequence[CodeView]) -> list[Message
     more_line = f"…and {count} more: /codes {escape(game.id)}"
     # Room for the widest header (" (9/9)") and footer any part could get.
     reserve = utf16_length(title) + len(" (9/9)") + utf16_length(note) + utf16_length(more_line)
-    blocks = [code_block(code) for code in codes]
+    blocks = [code_block(code, now) for code in codes]
     groups = _pack(blocks, MAX_MESSAGE_LENGTH - reserve - 8)
     shown, left_out = groups[:MAX_PARTS], sum(len(g) for g in groups[MAX_PARTS:])
     messages: list[Message] = []
@@ -173,7 +187,7 @@ def announcement_messages(game: Game, codes: Sequence[CodeView]) -> list[Message
     return messages
 
 
-def codes_message(game: Game, codes: Sequence[CodeView]) -> Message:
+def codes_message(game: Game, codes: Sequence[CodeView], now: datetime | None = None) -> Message:
     """The reply to /codes: the active codes of one game in one message."""
     name = escape(clip(game.name, MAX_NAME_LENGTH))
     if not codes:
@@ -183,7 +197,7 @@ def codes_message(game: Game, codes: Sequence[CodeView]) -> Message:
         )
     title = f"🎮 <b>{name}</b>: {len(codes)} active {'code' if len(codes) == 1 else 'codes'}"
     note = escape(clip(game.note, MAX_NOTE_LENGTH)) if game.note else ""
-    blocks = [code_block(code) for code in codes]
+    blocks = [code_block(code, now) for code in codes]
     reserve = utf16_length(title) + utf16_length(note) + 40
     shown = _pack(blocks, MAX_MESSAGE_LENGTH - reserve)[0]
     footer = [f"…and {len(codes) - len(shown)} more."] if len(shown) < len(codes) else []

@@ -282,7 +282,9 @@ class TelegramSender:
     def _parts(self, announcement: Announcement) -> tuple[_Part, ...]:
         parts = self._rendered.get(announcement.id)
         if parts is None:
-            messages = announcement_messages(self._game(announcement.game), announcement.codes)
+            messages = announcement_messages(
+                self._game(announcement.game), announcement.codes, self.clock()
+            )
             parts = tuple(_Part.of(m) for m in messages)
             self._rendered[announcement.id] = parts
             while len(self._rendered) > RENDERED_CACHE_SIZE:

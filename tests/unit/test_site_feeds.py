@@ -31,6 +31,8 @@ CODE_KEYS = {
     "last_seen",
     "expires_at",
     "sources",
+    "verification",
+    "verified_at",
     "redeem_link",
     "family",
 }

@@ -17,6 +17,7 @@ from bot.core.verification import (
     account_may_speak,
     after_answer,
     backoff,
+    checked_text,
     family_of,
     gate,
 )
@@ -195,3 +196,52 @@ def test_pacing_over_an_hour_never_bursts() -> None:
     gaps = {b - a for a, b in itertools.pairwise(sent)}
     assert min(gaps) >= POLICY.pace
     assert len(sent) == 600
+
+
+# -- how chat messages say it ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ago", "text"),
+    [
+        (timedelta(seconds=5), "✓ checked just now"),
+        (timedelta(minutes=2, seconds=10), "✓ checked 2 min ago"),
+        (timedelta(hours=3), "✓ checked 3 h ago"),
+        (timedelta(days=2), "✓ checked 2 d ago"),
+    ],
+)
+def test_checked_text_counts_from_now(ago: timedelta, text: str) -> None:
+    assert checked_text(NOW - ago, NOW) == text
+
+
+def test_both_bots_say_a_code_was_checked() -> None:
+    from dataclasses import replace
+
+    from bot.core.catalog import load_catalog
+    from bot.core.domain import CodeStatus, CodeView
+    from notifiers.discord.format import code_field
+    from notifiers.telegram.format import code_block
+
+    view = CodeView(
+        game="genshin",
+        code="GENSHINGIFT",
+        status=CodeStatus.ACTIVE,
+        rewards="Primogems x60",
+        items=(),
+        first_seen=NOW - timedelta(hours=1),
+        last_seen=NOW,
+        expires_at=None,
+        sources=("fandom-genshin",),
+        verification=Verification.VALID,
+        verified_at=NOW - timedelta(minutes=2),
+    )
+    assert "<i>✓ checked 2 min ago</i>" in code_block(view, NOW)
+    assert "<i>✓ checked 11:58 UTC</i>" in code_block(view)
+    game = load_catalog().game("genshin")
+    _, value = code_field(view, game, source_names={}, redeem_in_text=False)
+    assert f"✓ checked <t:{int(view.verified_at.timestamp())}:R>" in value  # type: ignore[union-attr]
+    unchecked = replace(view, verification=Verification.UNVERIFIED, verified_at=None)
+    assert "checked" not in code_block(unchecked, NOW)
+    assert "checked" not in code_field(unchecked, game, source_names={}, redeem_in_text=False)[1]
+    expired = replace(view, status=CodeStatus.EXPIRED)
+    assert "checked" not in code_block(expired, NOW)

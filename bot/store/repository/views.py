@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
@@ -16,6 +16,7 @@ from bot.core.domain import (
     CodeStatus,
     CodeView,
     RewardItem,
+    Verification,
 )
 from bot.store.models import (
     AnnouncementCodeRow,
@@ -46,12 +47,21 @@ def _view(row: CodeRow, sources: Sequence[str]) -> CodeView:
         last_seen=row.last_seen,
         expires_at=row.expires_at,
         sources=tuple(sorted(sources)),
+        verification=Verification(row.verification),
+        verified_at=row.verified_at,
     )
 
 
 async def public_codes(session: AsyncSession, game: str | None = None) -> list[CodeView]:
-    """Every settled code (pending confirmation ones are not shown), newest first."""
-    query = select(CodeRow).where(CodeRow.announced_at.is_not(None))
+    """Every settled code, and those being checked with HoYoverse, newest first.
+
+    Codes waiting for a second source are not shown; codes waiting for their verdict are
+    (as "checking").
+    """
+    checking = and_(
+        CodeRow.verification == str(Verification.PENDING), CodeRow.verify_next_at.is_not(None)
+    )
+    query = select(CodeRow).where(or_(CodeRow.announced_at.is_not(None), checking))
     if game is not None:
         query = query.where(CodeRow.game == game)
     rows = (await session.scalars(query.order_by(CodeRow.first_seen.desc(), CodeRow.id))).all()
