@@ -16,8 +16,9 @@ from bot.core.domain import (
     ScrapedCode,
     code_key,
 )
+from bot.core.rewards import MAX_ITEMS
 from scrapers.base import SourceChanged
-from scrapers.rewards import MAX_ITEMS, bounded
+from scrapers.rewards import bounded
 
 # A page listing more codes than this is not a code page; the rest is dropped.
 MAX_CODES_PER_PAGE = 2000

@@ -26,12 +26,13 @@ from mwparserfromhell.nodes import (
 from mwparserfromhell.wikicode import Wikicode
 
 from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
+from bot.core.rewards import MAX_ITEMS, items_text
 from scrapers import fandom_html
 from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text, fetch_url
 from scrapers.codelist import CodeList, check_size, server_of, shielded
 from scrapers.dates import parse_date
 from scrapers.htmltext import nested_deeper
-from scrapers.rewards import MAX_ITEMS, format_items, parse_item, rewards_from_text
+from scrapers.rewards import parse_item, rewards_from_text
 from scrapers.sections import Sections, split_codes
 
 # Row templates: {{Code Row|...}} (Genshin) and {{Redemption Code Row|...}} (Star Rail, Zenless).
@@ -209,7 +210,7 @@ class _WikitextReader:
             self.codes.add(
                 code,
                 status=status,
-                rewards=format_items(items),
+                rewards=items_text(items),
                 items=items,
                 expires_at=parse_date(expiry),
                 server=server_of(_param_text(template, "2")),
@@ -251,7 +252,7 @@ def _table_rewards(
     contents = cells[index].contents
     if _has_list(contents):
         items = _items(contents)
-        return format_items(items), items
+        return items_text(items), items
     return rewards_from_text(texts[index])
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from selectolax.lexbor import LexborNode
 
 from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode
+from bot.core.rewards import MAX_ITEMS, items_text
 from scrapers.base import SourceChanged
 from scrapers.codelist import CodeList, server_of
 from scrapers.dates import parse_date
@@ -21,7 +22,7 @@ from scrapers.htmltext import (
     img_src,
     inline_text,
 )
-from scrapers.rewards import MAX_ITEMS, format_items, parse_item, rewards_from_text
+from scrapers.rewards import parse_item, rewards_from_text
 from scrapers.sections import Sections, split_codes
 
 # "Valid until: September 2, 2026", "Expired: May 1, 2024", "Expires 2024-05-01 03:59".
@@ -195,5 +196,5 @@ def _rewards(cell: LexborNode | None) -> tuple[str, tuple[RewardItem, ...]]:
         if item is not None and len(items) < MAX_ITEMS:
             items.append(item)
     if items:
-        return format_items(items), tuple(items)
+        return items_text(items), tuple(items)
     return rewards_from_text(block_text(cell))

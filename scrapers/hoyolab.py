@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
+from bot.core.rewards import MAX_ITEMS, icon_url
 from scrapers.base import (
     Fetched,
     Fetcher,
@@ -23,7 +24,6 @@ from scrapers.base import (
 )
 from scrapers.codelist import CodeList, check_size, shielded
 from scrapers.dates import from_unix
-from scrapers.rewards import MAX_ITEMS, safe_icon
 
 # The endpoint answers only requests that say they come from the HoYoLAB web client.
 HEADERS = {
@@ -117,8 +117,8 @@ def _items(icon_bonuses: Any) -> tuple[RewardItem, ...]:
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             amount = None
         icon = entry.get("icon_url")
-        icon_url = safe_icon(icon) if isinstance(icon, str) else None
-        items.append(RewardItem(name="", amount=amount, icon_url=icon_url))
+        link = icon_url(icon) if isinstance(icon, str) else None
+        items.append(RewardItem(name="", amount=amount, icon_url=link))
     return tuple(items)
 
 

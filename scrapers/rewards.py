@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from bot.core.domain import MAX_REWARD_NAME_LENGTH, MAX_REWARDS_LENGTH, RewardItem
+from bot.core.rewards import MAX_ITEMS, icon_url, items_text
+from bot.core.text import clip
 
-# More items than this in one code is a parsing accident, not a reward.
-MAX_ITEMS = 20
-MAX_ICON_URL_LENGTH = 500
-TIMES = "\u00d7"
 # Spaces, hyphens, en and em dashes and colons around a piece of reward text.
 _TRIM = " -\u2013\u2014:"
 
@@ -57,11 +54,8 @@ def clean_text(text: str) -> str:
 
 
 def bounded(text: str, limit: int) -> str:
-    """Cut untrusted text to `limit` characters, marking the cut."""
-    text = clean_text(text)
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
+    """Untrusted text on one line, cut to `limit` characters, marking the cut."""
+    return clip(clean_text(text), limit)
 
 
 def parse_amount(text: str) -> int | None:
@@ -71,7 +65,7 @@ def parse_amount(text: str) -> int | None:
     return int(digits)
 
 
-def parse_item(text: str, icon_url: str | None = None) -> RewardItem | None:
+def parse_item(text: str, icon: str | None = None) -> RewardItem | None:
     """One item: "Primogem x60", "60 Primogems", or a bare name."""
     text = clean_text(_NOISE.sub("", text)).strip(_TRIM + ".()")
     if not text:
@@ -91,7 +85,7 @@ def parse_item(text: str, icon_url: str | None = None) -> RewardItem | None:
     if not name:
         return None
     return RewardItem(
-        name=bounded(name, MAX_REWARD_NAME_LENGTH), amount=amount, icon_url=safe_icon(icon_url)
+        name=bounded(name, MAX_REWARD_NAME_LENGTH), amount=amount, icon_url=icon_url(icon)
     )
 
 
@@ -107,19 +101,6 @@ def parse_items(text: str) -> tuple[RewardItem, ...]:
     return tuple(items)
 
 
-def format_items(items: Iterable[RewardItem]) -> str:
-    """The reward line a user reads, like "Primogem x60, Mora x10,000" with times signs."""
-    parts = []
-    for item in items:
-        if item.amount is None:
-            parts.append(item.name)
-        elif item.name:
-            parts.append(f"{item.name} {TIMES}{item.amount:,}")
-        else:
-            parts.append(f"{TIMES}{item.amount:,}")
-    return bounded(", ".join(parts), MAX_REWARDS_LENGTH)
-
-
 def rewards_from_text(text: str) -> tuple[str, tuple[RewardItem, ...]]:
     """Rewards text and items from free text.
 
@@ -131,15 +112,5 @@ def rewards_from_text(text: str) -> tuple[str, tuple[RewardItem, ...]]:
         return "", ()
     items = parse_items(text)  # before whitespace is collapsed: line breaks separate items
     if items and all(item.amount is not None for item in items):
-        return format_items(items), items
+        return items_text(items), items
     return bounded(_NOISE.sub("", text), MAX_REWARDS_LENGTH), items
-
-
-def safe_icon(url: str | None) -> str | None:
-    """Only plain http(s) icon links of a sane length are kept (no data: or javascript:)."""
-    if not url:
-        return None
-    url = url.strip()
-    if len(url) > MAX_ICON_URL_LENGTH or not re.match(r"https?://[^\s\"'<>]+$", url):
-        return None
-    return url

@@ -19,18 +19,13 @@ from bot.core.domain import (
     SourceConfig,
     Trust,
 )
+from bot.core.rewards import MAX_ITEMS, icon_url
+from bot.core.text import clip, one_line
 
 # Servers whose codes cannot be redeemed on the global servers that codecast announces for.
 REGIONAL_SERVERS = frozenset({"cn", "china", "mainland"})
-MAX_ITEMS = 12
 
 _TRUST_RANK = {Trust.OFFICIAL: 0, Trust.CURATED: 1, Trust.PAGE: 2}
-
-
-def bound(text: str, limit: int) -> str:
-    """Collapse white space and cut web text to `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def normalize(codes: Iterable[ScrapedCode], game: Game, now: datetime) -> list[ScrapedCode]:
@@ -53,12 +48,12 @@ def normalize(codes: Iterable[ScrapedCode], game: Game, now: datetime) -> list[S
             scraped,
             code=code,
             status=status,
-            rewards=bound(scraped.rewards, MAX_REWARDS_LENGTH),
+            rewards=clip(one_line(scraped.rewards), MAX_REWARDS_LENGTH),
             items=tuple(
                 RewardItem(
-                    name=bound(item.name, MAX_REWARD_NAME_LENGTH),
+                    name=clip(one_line(item.name), MAX_REWARD_NAME_LENGTH),
                     amount=item.amount,
-                    icon_url=item.icon_url if _is_web_url(item.icon_url) else None,
+                    icon_url=icon_url(item.icon_url),
                 )
                 for item in scraped.items[:MAX_ITEMS]
             ),
@@ -70,10 +65,6 @@ def normalize(codes: Iterable[ScrapedCode], game: Game, now: datetime) -> list[S
         elif cleaned.status is CodeStatus.EXPIRED and seen.status is not CodeStatus.EXPIRED:
             by_key[key] = replace(seen, status=CodeStatus.EXPIRED)
     return list(by_key.values())
-
-
-def _is_web_url(url: str | None) -> bool:
-    return url is not None and url.startswith(("https://", "http://")) and len(url) <= 500
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from markupsafe import Markup
 
 from bot.core.domain import CodeStatus
+from bot.core.rewards import UNNAMED_ITEM, amount_text
 from bot.site.view import (
-    UNNAMED_ITEM,
     ShownCode,
     ShownGame,
     ShownItem,
@@ -29,7 +29,6 @@ FRONT_REWARDS_LENGTH = 70
 
 _EXPIRED = CodeStatus.EXPIRED
 _UNKNOWN = CodeStatus.UNKNOWN
-_TIMES = "\u00d7"
 
 
 class _Parts:
@@ -51,7 +50,7 @@ class _Parts:
         return known
 
     def _item(self, item: ShownItem) -> str:
-        amount = "" if item.amount is None else f"{_TIMES}{item.amount}"
+        amount = "" if item.amount is None else amount_text(item.amount)
         name = html_text(item.name)
         icon = item.icon
         if icon is None:

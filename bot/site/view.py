@@ -24,6 +24,8 @@ from bot.core.domain import (
     Verification,
     code_key,
 )
+from bot.core.rewards import UNNAMED_ITEM, item_text
+from bot.core.text import clip
 
 if TYPE_CHECKING:
     from bot.site.icons import Icon
@@ -43,8 +45,6 @@ _STATUS = {status.value: status for status in CodeStatus}
 _INVALID = Verification.INVALID.value
 # Stands in for a code when a game's redeem URL template is checked once.
 _PROBE_CODE = "CODE"
-# How a reward the source names only by its icon and amount (HoYoLAB) is called in text.
-UNNAMED_ITEM = "Reward"
 # Code families: codes of a game that share a prefix of this shape count as one per account.
 # Zenless Zone Zero's "ZZZ" + two digits is the one known (see the game's catalog note).
 FAMILIES = {"zzz": re.compile(r"ZZZ[0-9]{2}")}
@@ -71,10 +71,7 @@ def clean_text(text: str, limit: int) -> str:
 
 
 def _clean_fully(text: str, limit: int) -> str:
-    text = _SPACES.sub(" ", _NOT_XML.sub("", text)).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
+    return clip(_SPACES.sub(" ", _NOT_XML.sub("", text)).strip(), limit)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -425,10 +422,7 @@ class _Shaper:
                 continue
             icon = self._icons.get(url) if url is not None else None
             items.append(ShownItem(name, item.amount, url, icon))
-        text = ", ".join(
-            (item.name or UNNAMED_ITEM) + ("" if item.amount is None else f" \u00d7{item.amount}")
-            for item in items
-        )
+        text = ", ".join(item_text(item.name, item.amount) or UNNAMED_ITEM for item in items)
         pictured = any(item.icon is not None for item in items)
         known = self._items[raw] = (tuple(items), text, html_text(text), pictured)
         return known

@@ -25,6 +25,8 @@ from bot.core.domain import (
     Verification,
     code_key,
 )
+from bot.core.rewards import rewards_text
+from bot.core.text import clip
 
 # Discord's limits for one message (documented under "Embed Limits" and "Message Components").
 MAX_CONTENT_CHARS = 2000
@@ -48,7 +50,6 @@ COMPONENT_BUTTON = discord.ComponentType.button.value
 BUTTON_STYLE_LINK = discord.ButtonStyle.link.value
 
 FOOTER = "codecast"
-ELLIPSIS = "…"
 
 # `<@id>`, `<@!id>`, `<@&id>`, `<#id>` and `</command:id>` render as mentions even in embeds,
 # whatever their id; a zero-width space after `<` keeps them plain text.
@@ -67,10 +68,6 @@ def inert(text: str) -> str:
     return _MENTION_OPENERS.sub("<\u200b", text)
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
-
-
 def code_span(code: str) -> str:
     """A code shown as inline code; characters a code never has are dropped, not escaped."""
     return f"`{_NOT_CODE.sub('', code)[:MAX_CODE_LENGTH]}`"
@@ -79,13 +76,6 @@ def code_span(code: str) -> str:
 def timestamp(moment: datetime, style: str = "R") -> str:
     """Discord renders `<t:unix:R>` in each reader's own time zone and language."""
     return f"<t:{int(moment.timestamp())}:{style}>"
-
-
-def rewards_text(code: CodeView) -> str:
-    if code.rewards.strip():
-        return code.rewards.strip()
-    items = [f"{i.name} x{i.amount}" if i.amount else i.name for i in code.items]
-    return ", ".join(items)
 
 
 def source_list(code: CodeView, source_names: Mapping[str, str]) -> str:

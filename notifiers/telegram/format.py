@@ -18,7 +18,10 @@ from telegram.constants import (
     MessageLimit,
 )
 
-from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, CodeView, Game, Verification
+from bot.core.domain import CodeStatus, CodeView, Game, Verification
+from bot.core.rewards import rewards_text
+from bot.core.text import clip as cut
+from bot.core.text import one_line
 from bot.core.verification import checked_text
 
 # Telegram rejects a longer text. The bound is checked on the HTML as sent, tags and entities
@@ -69,26 +72,11 @@ def escape(text: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, with an ellipsis when cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: max(0, limit - 1)].rstrip() + "…"
+    """Web text on one line, cut to at most `limit` characters."""
+    return cut(one_line(text), limit)
 
 
 # --- codes ------------------------------------------------------------------------------
-
-
-def rewards_text(code: CodeView) -> str:
-    """What a code gives, as plain text: the source's wording, else the item list."""
-    if code.rewards.strip():
-        return clip(code.rewards, MAX_REWARDS_LENGTH)
-    items = [
-        f"{item.name} ×{item.amount:,}" if item.amount is not None else item.name
-        for item in code.items
-        if item.name.strip()
-    ]
-    return clip(", ".join(items), MAX_REWARDS_LENGTH)
 
 
 def _date(moment: datetime) -> str:

@@ -153,7 +153,7 @@ def test_rewards_fall_back_to_items_then_to_a_placeholder() -> None:
     )
     message = announcement_message(announcement(items, code("OTHERCODE", rewards="")), GENSHIN)
     first, second = message.embeds[0].fields
-    assert text(first.value).startswith("Primogem x60, Mora")
+    assert text(first.value).startswith("Primogem ×60, Mora")
     assert text(second.value).startswith("Rewards not listed")
 
 
