@@ -12,8 +12,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
+from bot.core.diff import Diff, diff
 from bot.core.domain import ScrapedCode, SourceConfig
-from bot.core.merge import Diff, SourceCodes, diff, merge, normalize
+from bot.core.merge import SourceCodes, merge
+from bot.core.normalize import normalize
 from bot.core.verification import Policy
 from bot.store import repository, verify_queue
 from scrapers.base import Fetched, Fetcher, Scraper, SourceChanged, SourceError, Validators

@@ -1,70 +1,23 @@
-"""Pure rules of the domain: normalise one source's codes, merge sources, diff with the store.
+"""What all sources say of each code, merged into one view per (game, code).
 
 Nothing here does I/O; the pipeline feeds it plain data and writes what it returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.domain import (
-    MAX_REWARD_NAME_LENGTH,
-    MAX_REWARDS_LENGTH,
     CodeStatus,
-    Game,
     RewardItem,
     ScrapedCode,
     SourceConfig,
     Trust,
 )
-from bot.core.rewards import MAX_ITEMS, icon_url
-from bot.core.text import clip, one_line
-
-# Servers whose codes cannot be redeemed on the global servers that codecast announces for.
-REGIONAL_SERVERS = frozenset({"cn", "china", "mainland"})
 
 _TRUST_RANK = {Trust.OFFICIAL: 0, Trust.CURATED: 1, Trust.PAGE: 2}
-
-
-def normalize(codes: Iterable[ScrapedCode], game: Game, now: datetime) -> list[ScrapedCode]:
-    """One source's codes made safe to store: valid for the game, global, deduplicated.
-
-    Within one source a code listed twice keeps its first spelling; if either listing says
-    expired, it is expired. A passed expiry date is an explicit expiry.
-    """
-    by_key: dict[str, ScrapedCode] = {}
-    for scraped in codes:
-        code = scraped.code.strip()
-        if not game.matches(code):
-            continue
-        if scraped.server and scraped.server.strip().lower() in REGIONAL_SERVERS:
-            continue
-        status = scraped.status
-        if scraped.expires_at is not None and scraped.expires_at <= now:
-            status = CodeStatus.EXPIRED
-        cleaned = replace(
-            scraped,
-            code=code,
-            status=status,
-            rewards=clip(one_line(scraped.rewards), MAX_REWARDS_LENGTH),
-            items=tuple(
-                RewardItem(
-                    name=clip(one_line(item.name), MAX_REWARD_NAME_LENGTH),
-                    amount=item.amount,
-                    icon_url=icon_url(item.icon_url),
-                )
-                for item in scraped.items[:MAX_ITEMS]
-            ),
-        )
-        key = cleaned.key
-        seen = by_key.get(key)
-        if seen is None:
-            by_key[key] = cleaned
-        elif cleaned.status is CodeStatus.EXPIRED and seen.status is not CodeStatus.EXPIRED:
-            by_key[key] = replace(seen, status=CodeStatus.EXPIRED)
-    return list(by_key.values())
 
 
 @dataclass(frozen=True)
@@ -132,91 +85,3 @@ def merge(listings: Sequence[SourceCodes]) -> dict[tuple[str, str], MergedCode]:
             baseline=all(first for _, _, first in entries),
         )
     return merged
-
-
-@dataclass(frozen=True)
-class StoredCode:
-    """A code as the database holds it, as much as the diff needs."""
-
-    id: int
-    game: str
-    key: str
-    status: CodeStatus
-    settled: bool
-    source_ids: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Diff:
-    new: tuple[MergedCode, ...]
-    # Codes already stored that a source now lists, with what the merge says of them.
-    seen: tuple[tuple[StoredCode, MergedCode], ...]
-    newly_expired: tuple[StoredCode, ...]
-    # (game, key) of the codes to announce now, new or newly confirmed.
-    announce: tuple[tuple[str, str], ...]
-    # (game, key) of the codes to mark settled without an announcement.
-    settle_silently: tuple[tuple[str, str], ...]
-
-
-def diff(
-    merged: Mapping[tuple[str, str], MergedCode],
-    stored: Mapping[tuple[str, str], StoredCode],
-    sources: Mapping[str, SourceConfig],
-) -> Diff:
-    """Compare this cycle's merged codes with the stored ones.
-
-    A code missing from this cycle is not touched: disappearance is not expiry. A code is
-    announced once, when it is not expired and is confirmed: listed by a source that announces
-    alone, or by two sources. A code first seen expired, or first seen only in the first
-    successful scrape of its sources (a baseline), is settled without an announcement, so a
-    fresh database or a newly added source never floods anyone.
-    """
-    new: list[MergedCode] = []
-    seen: list[tuple[StoredCode, MergedCode]] = []
-    newly_expired: list[StoredCode] = []
-    announce: list[tuple[str, str]] = []
-    silent: list[tuple[str, str]] = []
-    for ident, code in merged.items():
-        old = stored.get(ident)
-        if old is None:
-            new.append(code)
-            all_sources = set(code.sources)
-            was_settled = False
-            status = code.status
-        else:
-            seen.append((old, code))
-            all_sources = set(old.source_ids) | set(code.sources)
-            was_settled = old.settled
-            status = old.status
-            if code.status is CodeStatus.EXPIRED and old.status is not CodeStatus.EXPIRED:
-                newly_expired.append(old)
-                status = CodeStatus.EXPIRED
-        if was_settled:
-            continue
-        if status is CodeStatus.EXPIRED or (old is None and code.baseline):
-            silent.append(ident)
-        elif confirmed(all_sources, sources):
-            announce.append(ident)
-    return Diff(
-        new=tuple(new),
-        seen=tuple(seen),
-        newly_expired=tuple(newly_expired),
-        announce=tuple(announce),
-        settle_silently=tuple(silent),
-    )
-
-
-def confirmed(source_ids: set[str], sources: Mapping[str, SourceConfig]) -> bool:
-    """Today's trust rule: listed by two sources, or by one that announces alone."""
-    if len(source_ids) >= 2:
-        return True
-    return any(sources[s].announces_alone for s in source_ids if s in sources)
-
-
-def status_after(old: CodeStatus, merged: CodeStatus) -> CodeStatus:
-    """A stored status moves forward only: unknown → active → expired, never back."""
-    if old is CodeStatus.EXPIRED or merged is CodeStatus.EXPIRED:
-        return CodeStatus.EXPIRED
-    if CodeStatus.ACTIVE in (old, merged):
-        return CodeStatus.ACTIVE
-    return CodeStatus.UNKNOWN

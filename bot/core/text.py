@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 ELLIPSIS = "…"
 MAX_URL_LENGTH = 2000
-# Whitespace, control characters, quotes and angle brackets never belong in a link codecast
-# writes into a page or a message.
-_NOT_IN_URL = re.compile(r"[\s\x00-\x1f\x7f\"'<>\\]")
+# Whitespace, control characters, characters XML cannot carry, quotes and angle brackets never
+# belong in a link codecast writes into a page, a feed or a message.
+_NOT_IN_URL = re.compile("[\\s\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff\"'<>\\\\]")
 
 
 def clip(text: str, limit: int) -> str:

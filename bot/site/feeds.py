@@ -150,7 +150,7 @@ class _CodeJson:
 # ten games has eleven feeds: 80 ms, a fifth of the render, where the whole render has
 # 100 ms. Here each entry is written once and shared by its game's feed and the all-games
 # feed. Every text is escaped with markupsafe, whose output is also valid XML (quotes
-# become &#34; and &#39;), and every text has already been through clean_text or safe_url,
+# become &#34; and &#39;), and every text has already been through clean_text or web_url,
 # which drop the characters XML 1.0 cannot carry. The tests parse every feed with lxml,
 # including feeds of arbitrary text.
 

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from bot.core.domain import CodeView, Game, SourceHealth
+from bot.core.text import web_url
 from bot.site.cards import front_lines, game_cards
 from bot.site.feeds import atom_feeds, codes_json_files, robots_txt, sitemap_xml
 from bot.site.health import source_groups, sources_json
-from bot.site.view import GameCodes, arrange, iso, safe_url, utc_exact, utc_text
+from bot.site.view import GameCodes, arrange, iso, utc_exact, utc_text
 
 if TYPE_CHECKING:
     from bot.site.icons import Icon
@@ -162,7 +163,7 @@ def render_site(snapshot: SiteSnapshot, renderer: SiteRenderer | None = None) ->
 
 
 def _normal_site_url(site_url: str) -> str:
-    url = safe_url(site_url.strip())
+    url = web_url(site_url.strip())
     if url is None:
         raise ValueError(f"site_url must be an absolute http(s) URL, not {site_url!r}")
     return url if url.endswith("/") else url + "/"

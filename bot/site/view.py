@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import urlsplit
 
 from markupsafe import escape
 
@@ -25,7 +24,7 @@ from bot.core.domain import (
     code_key,
 )
 from bot.core.rewards import UNNAMED_ITEM, item_text
-from bot.core.text import clip
+from bot.core.text import clip, web_url
 
 if TYPE_CHECKING:
     from bot.site.icons import Icon
@@ -72,19 +71,6 @@ def clean_text(text: str, limit: int) -> str:
 
 def _clean_fully(text: str, limit: int) -> str:
     return clip(_SPACES.sub(" ", _NOT_XML.sub("", text)).strip(), limit)
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL itself when it is an absolute http(s) URL fit for an href, else None."""
-    if not url or len(url) > 2000 or _NOT_XML.search(url) or _ANY_SPACE.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
 
 
 def html_text(text: str) -> str:
@@ -306,7 +292,7 @@ class _Shaper:
         # A template that makes a safe URL with a plain code makes one with any code:
         # redeem_link percent-encodes the code, so it cannot add a scheme, host or space.
         # Checking the template once spares a URL parse per code.
-        if template is None or safe_url(template.replace("{code}", _PROBE_CODE)) is None:
+        if template is None or web_url(template.replace("{code}", _PROBE_CODE)) is None:
             template = None
         name = clean_text(game.name, 100)
         note = clean_text(game.note, 300) if game.note else ""
@@ -415,7 +401,7 @@ class _Shaper:
             url = item.icon_url
             if url is not None:
                 if url not in self._urls:
-                    self._urls[url] = safe_url(url)
+                    self._urls[url] = web_url(url)
                 url = self._urls[url]
             # An item with no name, amount or icon says nothing at all.
             if not name and item.amount is None and url is None:

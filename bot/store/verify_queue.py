@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.diff import Diff, confirmed
 from bot.core.domain import CodeStatus, SourceConfig, Verification
-from bot.core.merge import Diff, confirmed
 from bot.core.verification import Gate, Policy, Step, gate
 from bot.store.models import CodeRow, CodeSourceRow, VerifyAccountRow, VerifyFamilyRow
 from bot.store.repository import create_announcement

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.core.diff import StoredCode, diff, status_after
 from bot.core.domain import CodeStatus, Game, ScrapedCode, SourceConfig, Trust
-from bot.core.merge import SourceCodes, StoredCode, diff, merge, normalize, status_after
+from bot.core.merge import SourceCodes, merge
+from bot.core.normalize import normalize
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 GAME = Game(id="genshin", name="Genshin Impact", pattern="[A-Za-z0-9]{6,20}")

@@ -14,11 +14,12 @@ from sqlalchemy import and_, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.diff import Diff, StoredCode, status_after
 from bot.core.domain import (
     CodeStatus,
     RewardItem,
 )
-from bot.core.merge import Diff, MergedCode, StoredCode, status_after
+from bot.core.merge import MergedCode
 from bot.store.models import (
     AnnouncementCodeRow,
     AnnouncementRow,
