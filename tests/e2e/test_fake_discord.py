@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import discord
@@ -21,6 +21,7 @@ from tests.fakes.discord_api import (
     FakeDiscord,
     Perm,
 )
+from tests.fakes.discord_world import Guild
 
 GAMES = ("genshin", "honkai-star-rail", "zenless")
 # on_ready waits this long after the last GUILD_CREATE (2 s by default).
@@ -130,6 +131,23 @@ def discord_at_fake(rest_at_fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) 
     url = yarl.URL(rest_at_fake.gateway_url)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", url)
     return rest_at_fake
+
+
+class Connected(NamedTuple):
+    dc: FakeDiscord
+    guild: Guild
+    channel_id: int
+    bot: ProbeBot
+
+
+@pytest.fixture
+async def connected(discord_at_fake: FakeDiscord) -> AsyncIterator[Connected]:
+    """A guild with one text channel, and the probe bot logged in and ready in it."""
+    dc = discord_at_fake
+    guild = dc.add_guild()
+    bot = ProbeBot()
+    async with running(bot, dc.token):
+        yield Connected(dc, guild, next(iter(guild.channels)), bot)
 
 
 @contextlib.asynccontextmanager
@@ -365,15 +383,11 @@ async def test_channel_option_resolves_with_the_members_permissions(
     assert user_perms.send_messages
 
 
-async def test_deferred_command_sends_a_followup(discord_at_fake: FakeDiscord) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        handle = await dc.dispatch_interaction(guild.id, channel_id, guild.owner_id, "slow")
-        callback = await handle.response()
-        followups = await handle.wait_followups(1)
+async def test_deferred_command_sends_a_followup(connected: Connected) -> None:
+    dc, guild, channel_id, _bot = connected
+    handle = await dc.dispatch_interaction(guild.id, channel_id, guild.owner_id, "slow")
+    callback = await handle.response()
+    followups = await handle.wait_followups(1)
     assert callback.response_type == 5
     assert callback.ephemeral
     assert followups[0].content == "done"
@@ -381,17 +395,13 @@ async def test_deferred_command_sends_a_followup(discord_at_fake: FakeDiscord) -
 
 
 async def test_original_response_is_edited_through_the_webhook(
-    discord_at_fake: FakeDiscord,
+    connected: Connected,
 ) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        handle = await dc.dispatch_interaction(guild.id, channel_id, guild.owner_id, "refresh")
-        callback = await handle.response()
-        async with asyncio.timeout(5):
-            await bot.edited.wait()
+    dc, guild, channel_id, bot = connected
+    handle = await dc.dispatch_interaction(guild.id, channel_id, guild.owner_id, "refresh")
+    callback = await handle.response()
+    async with asyncio.timeout(5):
+        await bot.edited.wait()
     assert not callback.ephemeral
     assert handle.original is not None
     assert handle.original.content == "3 active codes"
@@ -401,35 +411,27 @@ async def test_original_response_is_edited_through_the_webhook(
 
 
 async def test_second_answer_to_an_interaction_is_refused(
-    discord_at_fake: FakeDiscord,
+    connected: Connected,
 ) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        handle = await dc.dispatch_interaction(guild.id, channel_id, guild.owner_id, "codes")
-        await handle.response()
-        url = f"{dc.api_url}/interactions/{handle.id}/{handle.token}/callback"
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(url, json={"type": 4, "data": {"content": "again"}}) as answer,
-        ):
-            body = await answer.json()
+    dc, guild, channel_id, _bot = connected
+    handle = await dc.dispatch_interaction(guild.id, channel_id, guild.owner_id, "codes")
+    await handle.response()
+    url = f"{dc.api_url}/interactions/{handle.id}/{handle.token}/callback"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={"type": 4, "data": {"content": "again"}}) as answer,
+    ):
+        body = await answer.json()
     assert (answer.status, body["code"]) == (400, 40060)
     assert [c.status for c in dc.callbacks] == [200, 400]
 
 
-async def test_autocomplete_answers_with_choices(discord_at_fake: FakeDiscord) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        handle = await dc.dispatch_autocomplete(
-            guild.id, channel_id, guild.owner_id, "codes", {"game": "h"}, focused="game"
-        )
-        callback = await handle.response()
+async def test_autocomplete_answers_with_choices(connected: Connected) -> None:
+    dc, guild, channel_id, bot = connected
+    handle = await dc.dispatch_autocomplete(
+        guild.id, channel_id, guild.owner_id, "codes", {"game": "h"}, focused="game"
+    )
+    callback = await handle.response()
     assert callback.response_type == 8
     assert callback.data["choices"] == [{"name": "honkai-star-rail", "value": "honkai-star-rail"}]
     assert bot.invocations == []
@@ -513,16 +515,12 @@ async def test_everyone_in_text_pings_unless_mentions_are_restricted(
     assert quiet.pinged_user_ids == []
 
 
-async def test_repeated_nonce_returns_the_first_message(discord_at_fake: FakeDiscord) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        channel = text_channel(bot, channel_id)
-        first = await channel.send("code GENSHINGIFT", nonce="delivery-42")
-        again = await channel.send("code GENSHINGIFT", nonce="delivery-42")
-        other = await channel.send("code GENSHINGIFT", nonce="delivery-43")
+async def test_repeated_nonce_returns_the_first_message(connected: Connected) -> None:
+    dc, _guild, channel_id, bot = connected
+    channel = text_channel(bot, channel_id)
+    first = await channel.send("code GENSHINGIFT", nonce="delivery-42")
+    again = await channel.send("code GENSHINGIFT", nonce="delivery-42")
+    other = await channel.send("code GENSHINGIFT", nonce="delivery-43")
     assert again.id == first.id
     assert other.id != first.id
     assert len(dc.messages(channel_id)) == 2
@@ -617,20 +615,16 @@ async def test_edit_and_crosspost(discord_at_fake: FakeDiscord) -> None:
     assert dc.channel(news).type == ChannelType.ANNOUNCEMENT
 
 
-async def test_guild_delete_fires_on_guild_remove(discord_at_fake: FakeDiscord) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        channel = text_channel(bot, channel_id)
-        await dc.remove_bot_from_guild(guild.id)
-        async with asyncio.timeout(5):
-            removed = await bot.removed_guilds.get()
-        assert removed.id == guild.id
-        assert bot.get_guild(guild.id) is None
-        with pytest.raises(discord.Forbidden) as kicked:
-            await channel.send("still here?")
+async def test_guild_delete_fires_on_guild_remove(connected: Connected) -> None:
+    dc, guild, channel_id, bot = connected
+    channel = text_channel(bot, channel_id)
+    await dc.remove_bot_from_guild(guild.id)
+    async with asyncio.timeout(5):
+        removed = await bot.removed_guilds.get()
+    assert removed.id == guild.id
+    assert bot.get_guild(guild.id) is None
+    with pytest.raises(discord.Forbidden) as kicked:
+        await channel.send("still here?")
     assert kicked.value.code == 50001
 
 
@@ -669,16 +663,12 @@ async def test_429_without_via_is_taken_for_a_ban(discord_at_fake: FakeDiscord) 
 
 
 async def test_six_quick_sends_wait_for_the_bucket_instead_of_violating(
-    discord_at_fake: FakeDiscord,
+    connected: Connected,
 ) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        channel = text_channel(bot, channel_id)
-        with elapsed() as took:
-            await asyncio.gather(*(channel.send(f"code {i}") for i in range(6)))
+    dc, _guild, channel_id, bot = connected
+    channel = text_channel(bot, channel_id)
+    with elapsed() as took:
+        await asyncio.gather(*(channel.send(f"code {i}") for i in range(6)))
     posts = dc.requests_to("POST", f"/channels/{channel_id}/messages")
     assert dc.violations == []
     assert [p.status for p in posts] == [200] * 6
@@ -703,29 +693,21 @@ async def test_burst_across_channels_breaks_the_global_limit(
     assert {v.scope for v in dc.violations} == {"global"}
 
 
-async def test_bad_gateway_is_retried(discord_at_fake: FakeDiscord) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        dc.outage(0.5, mode="502")
-        await text_channel(bot, channel_id).send("hi")
+async def test_bad_gateway_is_retried(connected: Connected) -> None:
+    dc, _guild, channel_id, bot = connected
+    dc.outage(0.5, mode="502")
+    await text_channel(bot, channel_id).send("hi")
     statuses = [r.status for r in dc.requests_to("POST", f"/channels/{channel_id}/messages")]
     assert statuses == [502, 200]
 
 
 async def test_dropped_connection_surfaces_as_a_client_error(
-    discord_at_fake: FakeDiscord,
+    connected: Connected,
 ) -> None:
-    dc = discord_at_fake
-    guild = dc.add_guild()
-    channel_id = next(iter(guild.channels))
-    bot = ProbeBot()
-    async with running(bot, dc.token):
-        dc.outage(0.2, mode="drop")
-        with pytest.raises(aiohttp.ClientError):
-            await text_channel(bot, channel_id).send("hi")
+    dc, _guild, channel_id, bot = connected
+    dc.outage(0.2, mode="drop")
+    with pytest.raises(aiohttp.ClientError):
+        await text_channel(bot, channel_id).send("hi")
     assert dc.messages() == []
 
 
