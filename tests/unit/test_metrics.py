@@ -6,21 +6,17 @@ import asyncio
 import io
 import json
 import logging
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app.logs import ContextFields, JsonFormatter, log_context
-from bot.app.metrics import Metrics, ObservedScraper, ObservedSender, refresh_queue
+from bot.app.metrics import Metrics, ObservedScraper, ObservedSender
 from bot.app.pipeline import CycleReport, SourceOutcome
-from bot.core.domain import Announcement, CodeStatus, Game, Platform, ScrapedCode, SourceConfig
-from bot.store import database, repository
-from bot.store.models import CodeRow
+from bot.core.domain import Announcement, Game, Platform, ScrapedCode, SourceConfig
 from bot.store.outbox import Delivery, QueueDepth
-from notifiers.delivery import DeliveryWorker, Failed, Gone, Outcome, RateLimited, Retry, Sent
+from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from scrapers.base import Fetched, Fetcher, SourceChanged, SourceUnavailable, Validators
 from tests.conftest import FakeClock
 
@@ -125,23 +121,6 @@ def test_queue_gauges_follow_the_outbox_and_fall_back_to_zero() -> None:
     assert value(metrics, "codecast_delivery_oldest_pending_seconds", platform="discord") == 0
 
 
-def test_metrics_are_served_over_http_in_prometheus_text_format() -> None:
-    metrics = Metrics()
-    metrics.observe_delivery("telegram", "sent")
-    server = metrics.serve(0, "127.0.0.1")
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-    finally:
-        server.close()
-    families = {family.name: family for family in text_string_to_metric_families(text)}
-    assert "codecast_cycle_duration_seconds" in families
-    assert "process_resident_memory_bytes" in families
-    (sample,) = [s for s in families["codecast_deliveries"].samples if s.name.endswith("_total")]
-    assert sample.labels == {"platform": "telegram", "outcome": "sent"}
-    assert sample.value == 1
-
-
 class ScriptedSender:
     platform = Platform.TELEGRAM
 
@@ -240,61 +219,3 @@ def test_log_context_nests_and_ends_with_its_block(captured: io.StringIO) -> Non
     assert (outer["game"], outer["source"]) == ("hsr", "game8-hsr")
     assert "chat" not in outer
     assert set(outside) == {"time", "level", "logger", "message"}
-
-
-async def test_worker_deliveries_and_queue_depth_from_a_real_outbox(sqlite_url: str) -> None:
-    clock = FakeClock()
-    engine = database.create_engine(sqlite_url)
-    sessions = database.session_factory(engine)
-    try:
-        async with sessions.begin() as session:
-            for chat in ("1", "2", "3"):
-                await repository.subscribe(
-                    session, Platform.TELEGRAM, chat, "genshin", now=clock()
-                )
-            code = CodeRow(
-                game="genshin",
-                code="ABCDEF1234",
-                code_key="ABCDEF1234",
-                rewards="60 Primogems",
-                items=[],
-                status=CodeStatus.ACTIVE,
-                first_seen=clock(),
-                last_seen=clock(),
-                announced_at=clock(),
-            )
-            session.add(code)
-            await session.flush()
-            await repository.create_announcement(session, "genshin", [code.id], clock())
-        metrics = Metrics()
-        clock.advance(minutes=2)
-        await refresh_queue(metrics, sessions, clock)
-        pending = {"platform": "telegram", "state": "pending"}
-        assert value(metrics, "codecast_delivery_queue", **pending) == 3
-        oldest = value(metrics, "codecast_delivery_oldest_pending_seconds", platform="telegram")
-        assert oldest == 120
-
-        sender = ObservedSender(ScriptedSender({"3": Gone("blocked")}), metrics)
-        worker = DeliveryWorker(sessions, sender, clock=clock, flush_interval=0.01)
-        await worker.drain()
-        await refresh_queue(metrics, sessions, clock)
-
-        sends = "codecast_deliveries_total"
-        assert value(metrics, sends, platform="telegram", outcome="sent") == 2
-        assert value(metrics, sends, platform="telegram", outcome="gone") == 1
-        assert value(metrics, "codecast_delivery_queue", **pending) == 0
-        assert value(metrics, "codecast_delivery_queue", platform="telegram", state="sent") == 2
-        assert value(metrics, "codecast_delivery_oldest_pending_seconds", platform="telegram") == 0
-    finally:
-        await engine.dispose()
-
-
-async def test_queue_refresh_survives_an_unreachable_database() -> None:
-    # Nothing listens on port 1: every connection attempt is refused.
-    engine = database.create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/codecast")
-    metrics = Metrics()
-    try:
-        await refresh_queue(metrics, database.session_factory(engine), FakeClock())
-    finally:
-        await engine.dispose()
-    assert value(metrics, "codecast_delivery_queue", platform="telegram", state="pending") == 0
