@@ -1,4 +1,4 @@
-"""The redeem client against the fake endpoint: request shape, cookies, pacing, secrecy."""
+"""The redeem client against the fake endpoint on 127.0.0.1: request shape, cookies, pacing."""
 
 from __future__ import annotations
 
