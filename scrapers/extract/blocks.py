@@ -80,7 +80,9 @@ _LEAD_JOIN = re.compile(
     r"^[\s\"'`”’)\]]*(?:[/,;&|+]|\band\b|\bor\b|\bou\b|、|，|；)?[\s\"'`“‘]*$", re.I
 )
 _PROSE = frozenset({BlockKind.PARAGRAPH, BlockKind.LINE})
-_REWARD_SEPARATOR = re.compile(r"^\s*(?:[-–—:：|(\[=>→•·]|\s{2,}|$)")
+# A tail that starts with a digit follows a token split off a glued reward amount (shape.py):
+# the lost cell separator.
+_REWARD_SEPARATOR = re.compile(r"^(?:\s*(?:[-–—:：|(\[=>→•·]|\s{2,}|$)|\d)")
 # How far from "code" a token may stand to be "right after" or "right before" it.
 _REACH = 45
 _QUANTITY_TAIL = re.compile(r"^\s*[x×*]\s?\d", re.IGNORECASE)

@@ -60,9 +60,18 @@ def has_keyword(text: str) -> bool:
     return KEYWORD.search(text) is not None
 
 
+# "Codes/Series Numbers: X", "Redeem code (global server): X": a short label that names codes,
+# then a colon right before the token.
+_KEYWORD_LABEL = re.compile(rf"(?:{_KEYWORD})[^.!?\n:：]{{0,30}}[:：]\s*$", re.IGNORECASE)
+
+
 def keyword_adjacent(before: str, after: str) -> bool:
     """True when a code keyword stands right before or right after a token."""
-    return bool(_KEYWORD_BEFORE.search(before[-40:]) or _KEYWORD_AFTER.match(after[:40]))
+    return bool(
+        _KEYWORD_BEFORE.search(before[-40:])
+        or _KEYWORD_AFTER.match(after[:40])
+        or _KEYWORD_LABEL.search(before[-48:])
+    )
 
 
 # Words in scripts and languages whose letters the patterns above do not bound ("неактивні"
@@ -105,14 +114,26 @@ _CODEY = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{
 _LABEL_CHARS = 80
 
 
-def is_label(text: str, *, bold: bool) -> bool:
-    """A short line that works as a heading: "Expired codes:", or a bold "Active codes"."""
+# A line alone in its paragraph heads what follows only when this short.
+_ALONE_LABEL_CHARS = 40
+
+
+def is_label(text: str, *, bold: bool, alone: bool = False) -> bool:
+    """A short line that works as a heading: "Expired codes:", a bold "Active codes", or a
+    line alone in its paragraph that names codes and their status ("Active codes", as a page
+    reads once its heading tags are gone)."""
     text = text.strip()
-    if not text or len(text) > _LABEL_CHARS or not (bold or text.endswith((":", "："))):
+    if not text or len(text) > _LABEL_CHARS or _CODEY.search(text):
         return False
-    if _CODEY.search(text):
-        return False
-    return heading_status(text) is not CodeStatus.UNKNOWN or has_keyword(text)
+    if bold or text.endswith((":", "：")):
+        return heading_status(text) is not CodeStatus.UNKNOWN or has_keyword(text)
+    return (
+        alone
+        and len(text) <= _ALONE_LABEL_CHARS
+        and not text.endswith((".", "!", "?", "。"))
+        and has_keyword(text)
+        and heading_status(text) is not CodeStatus.UNKNOWN
+    )
 
 
 # "These codes have since expired", "It expired on September 14": prose saying that the

@@ -145,6 +145,11 @@ class GameScope:
         # table can list a code that is the game's name in another language).
         self.own_aliases = self._own_keys
         self.stopwords = frozenset(w.lower() for w in game.stopwords)
+        # How the game's codes often begin: STARRAILGIFT, GENSHINGIFT, ZZZ4PC, WUWA4PC.
+        prefixes = {normalize(n) for n in own_names} | {normalize(t) for t in self._own_tags}
+        self.code_prefixes = tuple(
+            sorted((p.upper() for p in prefixes if len(p) >= 3 and p.isascii()), key=len)
+        )
 
     def of_text(self, text: str) -> Scope | None:
         """The game a heading names, or None when it names none."""

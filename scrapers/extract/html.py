@@ -179,9 +179,10 @@ class _Walk:
                 continue
             if tag in _SKIP or self._furniture(node, tag):
                 continue
-            if tag in _HEADINGS:
+            level = _HEADINGS.get(tag) or _aria_level(node)
+            if level:
                 self._flush()
-                self.trail.enter(_HEADINGS[tag], node.text(deep=True, separator=" ") or "")
+                self.trail.enter(level, node.text(deep=True, separator=" ") or "")
                 continue
             if tag == "br":
                 self._text("\n", ctx, _LINE_BREAK)
@@ -278,7 +279,7 @@ class _Walk:
             return False
         strong = node.css_first("b, strong")
         bold = strong is not None and (strong.text(deep=True, separator=" ") or "").strip() == text
-        if not is_label(text, bold=bold):
+        if not is_label(text, bold=bold, alone=True):
             return False
         self._flush()
         self.trail.enter(_PSEUDO_LEVEL, text)
@@ -462,6 +463,15 @@ def _limit_nesting(text: str) -> str:
             if depth > MAX_NESTING:
                 return text[: match.start()]
     return text
+
+
+def _aria_level(node: LexborNode) -> int:
+    """The level of an element that says it is a heading (role="heading"), else 0."""
+    attrs = node.attributes
+    if (attrs.get("role") or "").strip().lower() != "heading":
+        return 0
+    level = (attrs.get("aria-level") or "").strip()
+    return int(level) if level.isdigit() and 1 <= int(level) <= 6 else _PSEUDO_LEVEL
 
 
 def _table_of(row: LexborNode) -> LexborNode | None:

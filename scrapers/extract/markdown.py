@@ -136,6 +136,15 @@ class _Inline:
             spans.append(Span(text[pos:], marks, element))
 
 
+def _label_text(line: str, *, alone: bool) -> str | None:
+    """The text of a short line such as "**Expired codes**" or "Active codes:" that opens a
+    section, or None."""
+    stripped = line.strip()
+    bold = bool(re.fullmatch(r"(\*\*|__)[^*_]+\1:?", stripped))
+    text = stripped.strip("*_ ")
+    return text if is_label(text, bold=bold, alone=alone) else None
+
+
 def _cells(line: str) -> list[str]:
     body = line.strip()
     if body.startswith("|"):
@@ -176,11 +185,19 @@ class MarkdownReader:
         def flush_paragraph() -> None:
             nonlocal para_group
             # A first line such as "Expired codes:" heads the lines after it.
-            if para_lines and self._label(para_lines[0], trail):
+            first = _label_text(para_lines[0], alone=len(para_lines) == 1) if para_lines else None
+            if first is not None:
+                trail.enter(_LABEL_LEVEL, first)
                 del para_lines[0]
+            # A last line such as "Codes still active:" heads what follows (a list).
+            last = _label_text(para_lines[-1], alone=False) if len(para_lines) > 1 else None
+            if last is not None:
+                del para_lines[-1]
             context = " ".join(para_lines)
             for line in para_lines:
                 found.extend(self._line(line, BlockKind.LINE, trail.section, para_group, context))
+            if last is not None:
+                trail.enter(_LABEL_LEVEL, last)
             para_lines.clear()
             para_group = None
 
@@ -259,16 +276,6 @@ class MarkdownReader:
             i += 1
         flush_paragraph()
         return found
-
-    def _label(self, line: str, trail: HeadingTrail) -> bool:
-        """A lone short line such as "**Expired codes**" or "Active codes:" opens a section."""
-        stripped = line.strip()
-        bold = bool(re.fullmatch(r"(\*\*|__)[^*_]+\1:?", stripped))
-        text = stripped.strip("*_ ")
-        if not is_label(text, bold=bold):
-            return False
-        trail.enter(_LABEL_LEVEL, text)
-        return True
 
     def _line(
         self,

@@ -9,6 +9,7 @@ from enum import Enum
 from bot.core.domain import MAX_CODE_LENGTH, Game
 from scrapers.extract.games import GameScope
 from scrapers.extract.vocabulary import BRANDS, camel_parts, is_word
+from scrapers.rewards import parse_items
 
 # Runs of letters and digits, joined by the characters that glue identifiers, file names and
 # slugs together. A glued run ("GACHA_TYPE_UP", "style.css", "code-item") is one token: it
@@ -21,6 +22,11 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_.'’][A-Za-z0-9]+)*")
 _BAD_BEFORE = frozenset("@#$%&/\\=.~^")
 _NUMBERED = re.compile(r"\d{1,3}\.(?=[A-Za-z0-9])")
 _BAD_AFTER = frozenset("@/=(%~^$")
+# A reward amount glued to the end of a code where a table lost its cell separators:
+# "QWQXDDLOLOMO100 Stellar Jades, 5 Traveler's Guides".
+_GLUED_AMOUNT = re.compile(r"[A-Za-z]([1-9]\d{0,5})$")
+# How much of the line after such a token is read to see whether it lists rewards.
+_GLUE_REACH = 160
 
 
 def _is_cjk(ch: str) -> bool:
@@ -52,7 +58,14 @@ def find_tokens(text: str, game: Game) -> list[tuple[int, int]]:
             continue
         before = text[start - 1] if start else " "
         after = text[end] if end < n else " "
-        if _glued(before) or _glued(after):
+        if after == " " and end - start > 6:
+            amount = _amount_glued(text, start, end)
+            if amount is not None:
+                end = amount
+                after = text[end]  # a digit: the split is the lost separator
+        elif _glued(after):
+            continue
+        if _glued(before):
             continue
         # "ends." then a token is fine; ".class" or "x.y" is not (a list number is).
         if (
@@ -72,6 +85,25 @@ def find_tokens(text: str, game: Game) -> list[tuple[int, int]]:
     return spans
 
 
+def _amount_glued(text: str, start: int, end: int) -> int | None:
+    """Where a reward amount glued to a token begins, when the rest of the line reads as that
+    amount's reward and then more rewards ("AHAHA100 Stellar Jades, 50,000 Credits")."""
+    glued = _GLUED_AMOUNT.search(text, start, end)
+    if glued is None:
+        return None
+    rest = text[glued.start(1) : end + _GLUE_REACH]
+    newline = rest.find("\n")
+    items = parse_items(rest if newline < 0 else rest[:newline])
+    first = glued.group(1)
+    if (
+        len(items) >= 2
+        and all(item.amount is not None and item.name[:1].isalpha() for item in items)
+        and items[0].amount == int(first)
+    ):
+        return glued.start(1)
+    return None
+
+
 def _opens_line(text: str, pos: int) -> bool:
     """Whether only a little indentation stands between `pos` and the start of its line (a
     bounded look back: hostile pages have lines megabytes long)."""
@@ -86,6 +118,7 @@ class Shape(Enum):
     """The kinds of strings that match a code pattern, best first."""
 
     RANDOM = "random"  # DT4BZD5RT5U9: letters and digits interleaved, as generated codes are
+    TAGGED = "tagged"  # STARRAILGIFT, HSRGALAXY23: capitals opening with the game's own name
     ALNUM = "alnum"  # FIREFLY0619, V75GIFT: words with digits
     MIXED_ALNUM = "mixed-alnum"  # IfaCacucu0507, Genshin52VY
     LOWER_ALNUM = "lower-alnum"  # genshin52x8399
@@ -103,6 +136,7 @@ class Shape(Enum):
 
 SHAPE_POINTS: dict[Shape, int] = {
     Shape.RANDOM: 4,
+    Shape.TAGGED: 3,
     Shape.ALNUM: 2,
     Shape.MIXED_ALNUM: 2,
     Shape.LOWER_ALNUM: 1,
@@ -119,7 +153,9 @@ SHAPE_POINTS: dict[Shape, int] = {
 }
 
 # Shapes good enough to make a list of them look like a list of codes.
-STRONG_SHAPES = frozenset({Shape.RANDOM, Shape.ALNUM, Shape.MIXED_ALNUM, Shape.LOWER_ALNUM})
+STRONG_SHAPES = frozenset(
+    {Shape.RANDOM, Shape.TAGGED, Shape.ALNUM, Shape.MIXED_ALNUM, Shape.LOWER_ALNUM}
+)
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 _REJECT_PATTERNS = (
@@ -186,6 +222,22 @@ def _scrambled(text: str) -> bool:
     return singles >= 2 or len(parts) / len(text) > 0.4
 
 
+# What follows a game's name in its site and tool names, not in its codes.
+_NOT_A_CODE_AFTER_NAME = frozenset(
+    {"CODE", "CODES", "WIKI", "GUIDE", "GUIDES", "NEWS", "BOT", "API", "APP", "TOOL", "TOOLS"}
+)
+
+
+def _tagged(text: str, scope: GameScope) -> bool:
+    """Capitals that open with the game's own name and go on for a word: STARRAILGIFT."""
+    upper = text.upper()
+    for prefix in scope.code_prefixes:
+        rest = upper[len(prefix) :]
+        if upper.startswith(prefix) and len(rest) >= 3 and rest not in _NOT_A_CODE_AFTER_NAME:
+            return True
+    return False
+
+
 def classify(text: str, game: Game, scope: GameScope) -> Shape:
     """The shape of a string that already matches the game's pattern."""
     low = text.lower()
@@ -203,6 +255,8 @@ def classify(text: str, game: Game, scope: GameScope) -> Shape:
     has_digit = any(ch.isdigit() for ch in text)
     has_upper = any(ch.isupper() for ch in text)
     has_lower = any(ch.islower() for ch in text)
+    if not has_lower and _tagged(text, scope):
+        return Shape.TAGGED
     if has_digit:
         if _UPPER_HEX.match(text) and len(text) in (6, 8):
             return Shape.HEXLIKE

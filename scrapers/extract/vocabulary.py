@@ -116,7 +116,7 @@ weekly weeks welcome western whale wheel where which while white whole widget wi
 windows winner winners winter wishes within without wonder wonderful world worlds worth
 would write writer written wrong yellow yesterday young yours yourself youth
 freedom victory legacy destiny eternal infinity sunshine rainbow
-codes redeem promocode promocodes giftcode giftcodes coupon redeemcode
+code codes redeem promocode promocodes giftcode giftcodes coupon redeemcode
 newcodes oldcodes allcodes livecodes
 disclaimer reminder caution notice spoiler spoilers breaking trending featured subscribe
 signup register contact support privacy policy conditions accept decline preferences

@@ -102,3 +102,90 @@ def test_a_link_to_the_games_own_redeem_site_is_a_code_whatever_it_looks_like() 
     assert codes(unknown_site, HSR) == {}
     placeholder = '<p><a href="https://hsr.hoyoverse.com/gift?code=YOURCODE">form</a></p>'
     assert codes(placeholder, HSR) == {}
+
+
+# --- codes glued to their rewards ----------------------------------------------------------
+
+
+def test_a_reward_amount_glued_to_a_code_is_taken_off_when_the_row_lists_rewards() -> None:
+    # A news table whose cell separators were lost when the page became text.
+    page = (
+        "Three codes were revealed during the programme.\n\n"
+        "CodeRewards\n"
+        "HAHAHAHAHAHAHA100 Stellar Jades, 50,000 Credits\n"
+        "LOLQWQXDLOLO100 Stellar Jades, 5 Traveler's Guides\n"
+        "TRAINTOBEAHA60 Stellar Jades, 4 Refined Aether\n"
+    )
+    found = extract_codes(page.encode(), HSR, filename="news.txt")
+    assert {c.code: c.status for c in found} == {
+        "HAHAHAHAHAHAHA": U,
+        "LOLQWQXDLOLO": U,
+        "TRAINTOBEAHA": U,
+    }
+    assert found[0].rewards.startswith("100 Stellar Jades")
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        # The digits belong to the code: the row's amount is given after the reward.
+        ("FIREFLY0619 Stellar Jade x60, Credit x5,000", "FIREFLY0619"),
+        ("RAILPARTY2031 Stellar Jade x60", "RAILPARTY2031"),
+        # One reward only: nothing says the number is its amount rather than part of the code.
+        ("HSRBIRTHDAY100 Stellar Jades", "HSRBIRTHDAY100"),
+    ],
+)
+def test_digits_stay_on_a_code_unless_the_row_makes_them_the_reward(line: str, code: str) -> None:
+    page = f"## Active codes\n\n- {line}\n- TRAINK3N8V5QC - 30 Stellar Jade\n"
+    assert code in codes(page, HSR, "codes.md")
+
+
+# --- the game's own name opening a code -----------------------------------------------------
+
+
+def test_capitals_opening_with_the_games_name_are_a_code_when_the_page_names_them() -> None:
+    page = "<p>The permanent code STARRAILGIFT still works for new accounts.</p>"
+    assert codes(page, HSR) == {"STARRAILGIFT": U}
+    page = "<p>Codes are listed on STARRAILWIKI and on the STARRAILCODES page.</p>"
+    assert codes(page, HSR) == {}
+
+
+# --- labels that head what follows ---------------------------------------------------------
+
+
+def test_a_label_at_the_end_of_a_paragraph_heads_the_list_after_it() -> None:
+    page = (
+        "Livestream codes last a day.\nCodes still active:\n"
+        "- GENSHINGIFT: 50 Primogems\n- P3GXK56W3VG9: 60 Primogems\n"
+    )
+    assert codes(page, GENSHIN, "post.txt") == {"GENSHINGIFT": A, "P3GXK56W3VG9": A}
+
+
+@pytest.mark.parametrize(
+    ("heading", "status"), [("Active codes", A), ("Expired codes", E), ("Códigos activos", A)]
+)
+def test_a_line_alone_that_names_codes_and_a_status_is_a_heading(
+    heading: str, status: CodeStatus
+) -> None:
+    page = f"Star Rail database\n\n{heading}\n\nSTARRAILGIFT\n\n50 Stellar Jades\n"
+    assert codes(page, HSR, "home.txt") == {"STARRAILGIFT": status}
+    html = f"<p>{heading}</p><ul><li>RAILK7Q2X9ZP - 50 Stellar Jade</li></ul>"
+    assert codes(html, HSR) == {"RAILK7Q2X9ZP": status}
+
+
+def test_a_sentence_alone_is_not_a_heading() -> None:
+    page = "These codes are active.\n\nSTARRAILGIFT\n\n50 Stellar Jades\n"
+    assert codes(page, HSR, "home.txt") == {"STARRAILGIFT": U}
+
+
+def test_an_element_with_the_heading_role_is_a_heading() -> None:
+    page = (
+        '<div role="heading" aria-level="3">Expired codes</div>'
+        "<ul><li><b>RAILK7Q2X9ZP</b> - 50 Stellar Jade</li></ul>"
+    )
+    assert codes(page, HSR) == {"RAILK7Q2X9ZP": E}
+
+
+def test_a_label_naming_codes_before_a_colon_names_the_code_after_it() -> None:
+    page = "<p>Reward Redemption Codes/Series Numbers:RAILK7Q2X9ZP<br>Stellar Jade *50</p>"
+    assert codes(page, HSR) == {"RAILK7Q2X9ZP": U}
