@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.core.domain import Game, ScrapedCode, SourceConfig
 from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, fetch_url
-from scrapers.extract import extract_codes, is_text
+from scrapers.extract import extract_codes, find_codes, is_text
 
-__all__ = ["extract_codes", "fetch", "parse"]
+__all__ = ["extract_codes", "fetch", "find_codes", "parse"]
 
 
 async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:

@@ -36,10 +36,23 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         sys.stderr.write(f"codecast extract: cannot read {args.file}: {exc.strerror}\n")
         return 2
-    from scrapers.page import extract_codes
+    from scrapers.page import find_codes
 
-    codes = extract_codes(body, game, filename=args.file)
-    result = [{"code": c.code, "status": str(c.status)} for c in codes]
+    result = []
+    for finding in find_codes(body, game, filename=args.file):
+        code = finding.code
+        result.append(
+            {
+                "code": code.code,
+                "status": str(code.status),
+                # What made the string a code, strongest first, and what gave its status:
+                # enough to judge a page a user adds at a glance.
+                "evidence": list(finding.evidence),
+                "status_from": finding.status_from or None,
+                "rewards": code.rewards or None,
+                "expires": code.expires_at.isoformat() if code.expires_at else None,
+            }
+        )
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return 0
 

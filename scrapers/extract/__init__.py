@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.domain import Game, ScrapedCode
@@ -13,7 +14,7 @@ from scrapers.extract.games import GameScope
 from scrapers.extract.html import HtmlReader
 from scrapers.extract.jsonish import data_literals
 from scrapers.extract.markdown import MarkdownReader, Placeholder
-from scrapers.extract.model import Occurrence
+from scrapers.extract.model import Finding, Occurrence
 from scrapers.extract.sniff import (
     MAX_INPUT_BYTES,
     Format,
@@ -25,7 +26,7 @@ from scrapers.extract.sniff import (
 from scrapers.extract.structured import DataReader
 from scrapers.extract.wikitext import WikitextReader
 
-__all__ = ["MAX_INPUT_BYTES", "extract_codes", "is_text"]
+__all__ = ["MAX_INPUT_BYTES", "Finding", "extract_codes", "find_codes", "is_text"]
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +45,34 @@ def extract_codes(
     *,
     filename: str | None = None,
     content_type: str | None = None,
+    now: datetime | None = None,
 ) -> list[ScrapedCode]:
     """The codes of `game` on a page, deduplicated case-insensitively, in page order.
 
     Never raises: a body it cannot read yields no codes. Only the first MAX_INPUT_BYTES
-    bytes are looked at.
+    bytes are looked at. An expiry date the page gives is compared with `now` (the current
+    time when not given) where the page states no status in words.
     """
+    found = find_codes(body, game, filename=filename, content_type=content_type, now=now)
+    return [finding.code for finding in found]
+
+
+def find_codes(
+    body: bytes,
+    game: Game,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    now: datetime | None = None,
+) -> list[Finding]:
+    """Like extract_codes, with what made each string a code and what gave its status."""
     try:
         if not body or looks_binary(body[:MAX_INPUT_BYTES]):
             return []
         text = decode(body[:MAX_INPUT_BYTES], content_type)
         page = _Page(game)
         occurrences = page.read(text, sniff(text, filename, content_type))
-        return resolve(occurrences, game, page.scope)
+        return resolve(occurrences, game, page.scope, now or datetime.now(UTC))
     except Exception:  # a broken page must never break a scrape cycle
         log.warning("extractor failed on %s", filename or "a page", exc_info=True)
         return []

@@ -15,8 +15,10 @@ from scrapers.extract.context import (
     has_keyword,
     keyword_adjacent,
     looks_like_rewards,
+    row_expiry,
     row_status,
     says_section_expired,
+    status_after,
 )
 from scrapers.extract.games import GameScope, Scope
 from scrapers.extract.model import Evidence, Occurrence
@@ -218,7 +220,7 @@ class _Tokens:
         return frozenset(adjacent)
 
     def occurrences(self) -> list[Occurrence]:
-        kept: list[tuple[str, int, int, str | None, bool]] = []
+        kept: list[tuple[str, int, int, str | None, bool, int]] = []
         for index in range(len(self.tokens)):
             scored = self._score(index)
             if scored is not None:
@@ -232,25 +234,38 @@ class _Tokens:
         if block.kind is BlockKind.PARAGRAPH and len(self.text) > _MAX_STATUS_PARAGRAPH:
             status_text = ""
         local_status = row_status(status_text) if status_text else CodeStatus.UNKNOWN
+        expires = row_expiry(status_text) if status_text else None
         # A row that names another game (and not ours) lists that game's codes.
         row_scope = self.scope.of_text(self.row[:_MAX_SCOPE_ROW])
         where = row_scope if row_scope and section.scope is not Scope.OTHER else section.scope
         rewards = " ".join(_TAIL_TRIM.sub("", self.reward_source).split())
-        return [
-            Occurrence(
-                token,
-                evidence,
-                status=CodeStatus.EXPIRED if marks & Mark.STRIKE else local_status,
-                section_status=section.status,
-                scope=where,
-                group=group,
-                rewards=rewards if is_lead else "",
-                sections=section.path,
+        found = []
+        for token, evidence, marks, group, is_lead, end in kept:
+            if marks & Mark.STRIKE:
+                status, cue = CodeStatus.EXPIRED, "strike-through"
+            else:
+                # "CODE (expired)" speaks for that code, even inside long prose.
+                status = status_after(self.masked[end : end + 40])
+                if status is CodeStatus.UNKNOWN:
+                    status = local_status
+                cue = "row" if status is not CodeStatus.UNKNOWN else ""
+            found.append(
+                Occurrence(
+                    token,
+                    evidence,
+                    status=status,
+                    section_status=section.status,
+                    scope=where,
+                    group=group,
+                    rewards=rewards if is_lead else "",
+                    sections=section.path,
+                    status_cue=cue,
+                    expires=expires,
+                )
             )
-            for token, evidence, marks, group, is_lead in kept
-        ]
+        return found
 
-    def _score(self, index: int) -> tuple[str, int, int, str | None, bool] | None:
+    def _score(self, index: int) -> tuple[str, int, int, str | None, bool, int] | None:
         start, end = self.tokens[index]
         token = self.masked[start:end]
         spans = self.block.spans
@@ -310,7 +325,7 @@ class _Tokens:
             evidence |= Evidence.CODE_SECTION
         if not could_qualify(evidence, grouped=group is not None):
             return None  # prose far from any sign of a code: not worth scoring
-        return token, evidence, marks, group, is_lead
+        return token, evidence, marks, group, is_lead, end
 
 
 def _bare(text: str) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, Game, ScrapedCode
 from scrapers.extract.games import GameScope, Scope
-from scrapers.extract.model import Evidence, Occurrence, points
+from scrapers.extract.model import Evidence, Finding, Occurrence, evidence_names, points
 from scrapers.extract.shape import SHAPE_POINTS, STRONG_SHAPES, Shape, classify
 from scrapers.extract.vocabulary import is_word
 
@@ -36,19 +37,33 @@ _DECLARING = (
 _NAMING = Evidence.REDEEM_LINK | Evidence.COPY_VALUE | Evidence.CODE_TEMPLATE | Evidence.DATA_KEY
 
 
+_DATA = Evidence.DATA_KEY | Evidence.DATA_RECORD | Evidence.DATA_LIST
+
+
 @dataclass
 class _Candidate:
     spelling: str
     score: int
     rewards: str = ""
-    statuses: set[CodeStatus] = field(default_factory=set)
-    section_statuses: set[CodeStatus] = field(default_factory=set)
+    # Each status a place states, with what stated it ("row", "heading", ...).
+    statuses: dict[CodeStatus, str] = field(default_factory=dict)
+    section_statuses: dict[CodeStatus, str] = field(default_factory=dict)
     # Listed under a heading about codes that claims no status ("Genshin Impact codes").
     in_plain_code_section: bool = False
+    # The evidence of the places that make the string a code on their own.
+    evidence: int = 0
+    expires: datetime | None = None
 
 
-def resolve(occurrences: Iterable[Occurrence], game: Game, scope: GameScope) -> list[ScrapedCode]:
-    """The codes among the occurrences, in page order, deduplicated case-insensitively."""
+def resolve(
+    occurrences: Iterable[Occurrence], game: Game, scope: GameScope, now: datetime
+) -> list[Finding]:
+    """The codes among the occurrences, in page order, deduplicated case-insensitively.
+
+    A code's status is what the page states, strongest first: an "expired" anywhere it is
+    listed, then "active", then an expiry date compared with `now`, then what its place on a
+    page that keeps expired codes apart implies.
+    """
     shapes: dict[str, Shape] = {}
 
     def shape_of(text: str) -> Shape:
@@ -114,24 +129,40 @@ def resolve(occurrences: Iterable[Occurrence], game: Game, scope: GameScope) -> 
         # Only places that make the string a code on their own speak for its status: a code
         # merely mentioned in prose under "Expired codes" is not thereby expired.
         if score >= THRESHOLD:
-            cand.statuses.add(occ.status)
-            section_status = occ.section_status
-            if section_status is CodeStatus.UNKNOWN and expired_sections.intersection(
-                occ.sections
-            ):
-                section_status = CodeStatus.EXPIRED
-            cand.section_statuses.add(section_status)
-            if occ.evidence & Evidence.CODE_SECTION and occ.section_status is CodeStatus.UNKNOWN:
-                cand.in_plain_code_section = True
+            _note_place(cand, occ, expired_sections)
 
     accepted = [c for c in candidates.values() if c.score >= THRESHOLD][:MAX_CODES]
     # A page that keeps its expired codes under their own heading says, by that, that the
     # codes it lists under its other code headings are the ones still working.
     split_page = any(CodeStatus.EXPIRED in c.section_statuses for c in accepted)
-    return [
-        ScrapedCode(code=c.spelling, status=_status(c, split_page), rewards=c.rewards)
-        for c in accepted
-    ]
+    findings = []
+    for cand in accepted:
+        status, status_from = _status(cand, split_page, now)
+        code = ScrapedCode(
+            code=cand.spelling, status=status, rewards=cand.rewards, expires_at=cand.expires
+        )
+        findings.append(Finding(code, evidence_names(cand.evidence), status_from))
+    return findings
+
+
+def _note_place(cand: _Candidate, occ: Occurrence, expired_sections: set[int]) -> None:
+    """What a place that makes the string a code says: evidence, status, expiry."""
+    cand.evidence |= occ.evidence
+    data = bool(occ.evidence & _DATA)
+    if occ.status is not CodeStatus.UNKNOWN:
+        default = "wiki-template" if occ.evidence & Evidence.CODE_TEMPLATE else "row"
+        cue = occ.status_cue or ("data-field" if data else default)
+        cand.statuses.setdefault(occ.status, cue)
+    section_status = occ.section_status
+    cue = "data-key" if data else "heading"
+    if section_status is CodeStatus.UNKNOWN and expired_sections.intersection(occ.sections):
+        section_status, cue = CodeStatus.EXPIRED, "section-prose"
+    if section_status is not CodeStatus.UNKNOWN:
+        cand.section_statuses.setdefault(section_status, cue)
+    if occ.evidence & Evidence.CODE_SECTION and occ.section_status is CodeStatus.UNKNOWN:
+        cand.in_plain_code_section = True
+    if cand.expires is None and occ.expires is not None:
+        cand.expires = occ.expires
 
 
 _BEST_SHAPE = max(SHAPE_POINTS.values())
@@ -156,12 +187,16 @@ def _is_code_group(members: dict[str, Shape]) -> bool:
     return len(good) >= 2 and (any(s in STRONG_SHAPES for s in good) or len(good) >= 3)
 
 
-def _status(cand: _Candidate, split_page: bool) -> CodeStatus:
+def _status(cand: _Candidate, split_page: bool, now: datetime) -> tuple[CodeStatus, str]:
     # Any explicit "expired" wins: an expired code announced is worse than an active one held.
-    if CodeStatus.EXPIRED in cand.statuses or CodeStatus.EXPIRED in cand.section_statuses:
-        return CodeStatus.EXPIRED
-    if CodeStatus.ACTIVE in cand.statuses or CodeStatus.ACTIVE in cand.section_statuses:
-        return CodeStatus.ACTIVE
+    for status in (CodeStatus.EXPIRED, CodeStatus.ACTIVE):
+        if status in cand.statuses:
+            return status, cand.statuses[status]
+        if status in cand.section_statuses:
+            return status, cand.section_statuses[status]
+    if cand.expires is not None:
+        expired = cand.expires <= now
+        return (CodeStatus.EXPIRED if expired else CodeStatus.ACTIVE), "expiry-date"
     if split_page and cand.in_plain_code_section:
-        return CodeStatus.ACTIVE
-    return CodeStatus.UNKNOWN
+        return CodeStatus.ACTIVE, "other-headings"
+    return CodeStatus.UNKNOWN, ""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from bot.core.domain import CodeStatus
+from scrapers.dates import parse_date
 from scrapers.extract.games import GameScope, Scope
 
 # Words that say "this is about codes", in the languages code pages come in.
@@ -107,6 +109,40 @@ def row_status(text: str) -> CodeStatus:
     if _ROW_ACTIVE.search(text):
         return CodeStatus.ACTIVE
     return CodeStatus.UNKNOWN
+
+
+# "CODE (expired)", "CODE [Expired]", "CODE – expired": a mark right after one code.
+_MARK_AFTER = re.compile(
+    rf"^\s*(?:[(\[（【]\s*(?P<bracketed>{_EXPIRED.pattern})\s*[)\]）】]"
+    rf"|[-–—:]\s*(?P<dashed>{_EXPIRED.pattern})(?![^\W\d_]))",
+    re.IGNORECASE,
+)
+
+
+def status_after(text: str) -> CodeStatus:
+    """The status a mark right after a token gives it ("(expired)"), from the next few chars."""
+    return CodeStatus.EXPIRED if _MARK_AFTER.match(text[:40]) else CodeStatus.UNKNOWN
+
+
+# "Expires: September 2, 2026", "valid until 2026-09-20", "expired on 14 Sep 2026": the words
+# that put an expiry date after them, in the languages the status words come in.
+_EXPIRY_WORDS = re.compile(
+    r"(?<![^\W\d_])(?:expir(?:es|ed|y|ation|ing)?(?:\s+(?:on|at|date))?"
+    r"|valid\s+(?:until|till|through|thru|to)|until|ends?(?:\s+on)?|deadline"
+    r"|caduca|vence|expira|gültig\s+bis|läuft\s+ab|jusqu'?(?:au|à)|истекает)"
+    r"(?![^\W\d_])\s*[:：]?\s*",
+    re.IGNORECASE,
+)
+_EXPIRY_DATE_CHARS = 60
+
+
+def row_expiry(text: str) -> datetime | None:
+    """The expiry date a row states ("Valid until: 2026-09-20 03:59"), or None."""
+    for match in _EXPIRY_WORDS.finditer(text):
+        moment = parse_date(text[match.end() : match.end() + _EXPIRY_DATE_CHARS])
+        if moment is not None:
+            return moment
+    return None
 
 
 # A letters-and-digits run: a line holding one lists codes, it does not label them.

@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -17,6 +18,7 @@ from scrapers.extract.context import (
     has_keyword,
     heading_status,
     is_label,
+    row_expiry,
     row_status,
 )
 from scrapers.extract.games import GameScope, Scope
@@ -156,6 +158,8 @@ class _Walk:
         self._ids = itertools.count(1)
         self._spans: list[Span] = []
         self._block_ctx: _Ctx | None = None
+        # What each table row or list item states, by the identity of its text.
+        self._rows: dict[int, tuple[str, CodeStatus, datetime | None]] = {}
         title = tree.css_first("title")
         if title is not None:
             # The page title opens the outermost section: "Genshin Impact codes" says
@@ -403,18 +407,43 @@ class _Walk:
                 self.found.extend(block_occurrences(block, self.game, self.scope))
             line = []
 
+    def _row_facts(self, ctx: _Ctx) -> tuple[CodeStatus, str, datetime | None]:
+        """The status (and what gave it) and the expiry date a link or copy button's row
+        states; read once per row, however many links it holds."""
+        if ctx.marks & Mark.STRIKE:
+            status, cue = CodeStatus.EXPIRED, "strike-through"
+        else:
+            status, cue = CodeStatus.UNKNOWN, ""
+        row = ctx.row
+        if not row:
+            return status, cue, None
+        facts = self._rows.get(id(row))
+        if facts is None or facts[0] is not row:
+            facts = (row, row_status(row), row_expiry(row))
+            self._rows[id(row)] = facts
+        if status is CodeStatus.UNKNOWN and facts[1] is not CodeStatus.UNKNOWN:
+            status, cue = facts[1], "row"
+        return status, cue, facts[2]
+
     def _link(self, href: str, ctx: _Ctx) -> None:
         link = redeem_link(href, self.scope)
         if link is None:
             return
         section = self._section(ctx)
-        status = CodeStatus.EXPIRED if ctx.marks & Mark.STRIKE else CodeStatus.UNKNOWN
-        if status is CodeStatus.UNKNOWN and ctx.row:
-            status = row_status(ctx.row)
+        status, cue, expires = self._row_facts(ctx)
         scope = link.scope if link.scope is not Scope.NEUTRAL else section.scope
         evidence = link.evidence | (Evidence.CODE_SECTION if section.about_codes else 0)
         self.found.append(
-            Occurrence(link.code, evidence, status, section.status, scope, sections=section.path)
+            Occurrence(
+                link.code,
+                evidence,
+                status,
+                section.status,
+                scope,
+                sections=section.path,
+                status_cue=cue,
+                expires=expires,
+            )
         )
 
     def _copy_values(self, attrs: dict[str, str | None], tag: str, ctx: _Ctx) -> None:
@@ -427,6 +456,8 @@ class _Walk:
             # A copy component names what it copies: <CopyCode text="…">, <clipboard-copy
             # value="…">.
             values += [attrs.get(name) for name in ("text", "value", "code", "content")]
+        if not any(values):
+            return
         section = self._section(ctx)
         for value in values:
             if not value:
@@ -434,9 +465,7 @@ class _Walk:
             text = value.strip()
             if not self.game.matches(text):
                 continue
-            status = CodeStatus.EXPIRED if ctx.marks & Mark.STRIKE else CodeStatus.UNKNOWN
-            if status is CodeStatus.UNKNOWN and ctx.row:
-                status = row_status(ctx.row)
+            status, cue, expires = self._row_facts(ctx)
             self.found.append(
                 Occurrence(
                     text,
@@ -445,6 +474,8 @@ class _Walk:
                     section.status,
                     section.scope,
                     sections=section.path,
+                    status_cue=cue,
+                    expires=expires,
                 )
             )
 

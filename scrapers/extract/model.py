@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 
-from bot.core.domain import CodeStatus
+from bot.core.domain import CodeStatus, ScrapedCode
 from scrapers.extract.games import Scope
 
 
@@ -70,6 +71,33 @@ def points(evidence: int) -> int:
     return sum(p for flag, p in EVIDENCE_POINTS.items() if flag & evidence)
 
 
+# Names of the evidence flags as `codecast extract` reports them.
+EVIDENCE_NAMES: dict[int, str] = {
+    Evidence.DATA_KEY: "code-field",
+    Evidence.DATA_RECORD: "reward-record",
+    Evidence.DATA_LIST: "code-array",
+    Evidence.REDEEM_LINK: "redeem-link",
+    Evidence.REDEEM_HOST: "game-redeem-site",
+    Evidence.COPY_VALUE: "copy-button",
+    Evidence.CODE_TEMPLATE: "wiki-template",
+    Evidence.CODE_COLUMN: "code-table",
+    Evidence.CODE_MARKUP: "code-markup",
+    Evidence.EMPHASIS: "bold",
+    Evidence.WHOLE: "alone",
+    Evidence.LIST_LEAD: "list",
+    Evidence.ADJ_KEYWORD: "named-code",
+    Evidence.NEAR_KEYWORD: "near-code-word",
+    Evidence.CODE_SECTION: "code-section",
+    Evidence.REWARD_TAIL: "rewards-follow",
+}
+
+
+def evidence_names(evidence: int) -> tuple[str, ...]:
+    """The reported names of the flags set in `evidence`, strongest first."""
+    ranked = sorted(EVIDENCE_POINTS, key=lambda flag: -EVIDENCE_POINTS[flag])
+    return tuple(EVIDENCE_NAMES[flag] for flag in ranked if flag & evidence)
+
+
 def describe(evidence: int) -> str:
     """The names of the flags set in `evidence`, for logs and test messages."""
     names = [
@@ -98,3 +126,18 @@ class Occurrence:
     sections: tuple[int, ...] = ()
     # Not a string but a claim that every code of the innermost of `sections` expired.
     claims_expired: bool = False
+    # What gave `status` ("strike-through", "row", "wiki-template", "data-field"); empty when
+    # the reader did not say.
+    status_cue: str = ""
+    # The expiry date the row or template gives.
+    expires: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A code as the extractor found it, and why: what made it a code and what gave its
+    status ("heading", "row", "strike-through", "wiki-template", "data-field", "expiry-date")."""
+
+    code: ScrapedCode
+    evidence: tuple[str, ...]
+    status_from: str = ""

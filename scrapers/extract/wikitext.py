@@ -21,6 +21,7 @@ from mwparserfromhell.nodes import (
 )
 
 from bot.core.domain import CodeStatus, Game
+from scrapers.dates import parse_date
 from scrapers.extract.context import HeadingTrail, heading_status, row_status
 from scrapers.extract.games import GameScope
 from scrapers.extract.markdown import MarkdownReader, Placeholder
@@ -39,6 +40,9 @@ _HIDDEN_TAGS = frozenset(
 )
 
 _LINK_PREFIXES = ("file:", "image:", "category:", "media:")
+# Where code-row templates keep the expiry date: named, or fifth after code, server, rewards
+# and the date found ({{Code Row|CODE|G|Primogem*60|2031-01-01|2031-01-08}}).
+_EXPIRY_PARAMS = ("expiry", "expires", "expire", "expiration", "end", "until", "validuntil", "5")
 _TRUE = frozenset({"1", "yes", "true", "y"})
 
 
@@ -212,6 +216,11 @@ class WikitextReader:
                 break
         rewards_param = params.get("3") or params.get("rewards") or params.get("reward")
         rewards = " ".join(_param_text(rewards_param).split())
+        expires = None
+        for key in _EXPIRY_PARAMS:
+            expires = parse_date(_param_text(params.get(key)))
+            if expires is not None:
+                break
         section = trail.section
         group = f"wiki:{id(trail)}"
         return [
@@ -224,6 +233,8 @@ class WikitextReader:
                 group=group,
                 rewards=rewards,
                 sections=section.path,
+                status_cue="wiki-template" if status is not CodeStatus.UNKNOWN else "",
+                expires=expires,
             )
             for token in tokens
         ]

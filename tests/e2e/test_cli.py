@@ -132,6 +132,33 @@ def test_extract_rejects_an_unknown_game(tmp_path: Path) -> None:
     assert "unknown game" in result.stderr
 
 
+def test_extract_reports_each_codes_status_evidence_rewards_and_expiry(tmp_path: Path) -> None:
+    import subprocess
+
+    # A constructed page: a code table under an "Expired codes" heading.
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<h2>Expired codes</h2><table><tr><th>Code</th><th>Rewards</th><th>Until</th></tr>"
+        '<tr><td><a href="https://hsr.hoyoverse.com/gift?code=RAILK7Q2X9ZP">RAILK7Q2X9ZP</a>'
+        "</td><td>Stellar Jade x60</td><td>expires 2031-06-01</td></tr></table>",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [*CODECAST, "extract", "--game", "hsr", str(page)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [code] = json.loads(result.stdout)
+    assert code["code"] == "RAILK7Q2X9ZP"
+    assert code["status"] == "expired"
+    assert code["status_from"] == "heading"
+    assert {"redeem-link", "code-table"} <= set(code["evidence"])
+    assert "Stellar Jade x60" in code["rewards"]
+    assert code["expires"] == "2031-06-01T23:59:59+00:00"
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "soon"])
 def test_bad_settings_get_a_clear_error(tmp_path: Path, value: str) -> None:
     import subprocess

@@ -6,11 +6,13 @@ wiki code tables, guide lists); none is a copy of a real page, and the codes are
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.core.catalog import load_catalog
 from bot.core.domain import CodeStatus, Game
-from scrapers.page import extract_codes
+from scrapers.page import extract_codes, find_codes
 
 CATALOG = load_catalog()
 GENSHIN = CATALOG.game("genshin")
@@ -189,3 +191,69 @@ def test_an_element_with_the_heading_role_is_a_heading() -> None:
 def test_a_label_naming_codes_before_a_colon_names_the_code_after_it() -> None:
     page = "<p>Reward Redemption Codes/Series Numbers:RAILK7Q2X9ZP<br>Stellar Jade *50</p>"
     assert codes(page, HSR) == {"RAILK7Q2X9ZP": U}
+
+
+# --- status from what the page states -----------------------------------------------------
+
+NOW = datetime(2031, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def statuses(body: str, game: Game = HSR, filename: str = "page.html") -> dict[str, CodeStatus]:
+    found = extract_codes(body.encode(), game, filename=filename, now=NOW)
+    return {c.code: c.status for c in found}
+
+
+def test_expired_in_brackets_after_a_code_marks_that_code_only() -> None:
+    prose = (
+        "<p>Over the last months HoYoverse gave out many codes in livestreams and on social "
+        "media; some last a day and some a month. The code RAILK7Q2X9ZP (expired) gave 100 "
+        "Stellar Jade, and the code TRAINK3N8V5QC still gives 60 Stellar Jade to every "
+        "Trailblazer who redeems it before the next version arrives.</p>"
+    )
+    assert statuses(prose) == {"RAILK7Q2X9ZP": E, "TRAINK3N8V5QC": U}
+
+
+def test_an_expiry_date_in_the_row_decides_the_status_when_no_word_does() -> None:
+    page = """<h2>Star Rail codes</h2>
+    <table><tr><th>Code</th><th>Rewards</th><th>Duration</th></tr>
+    <tr><td>RAILK7Q2X9ZP</td><td>Stellar Jade x60</td><td>Valid until: 2031-06-01</td></tr>
+    <tr><td>TRAINK3N8V5QC</td><td>Stellar Jade x30</td><td>Valid until: 2031-07-01</td></tr>
+    <tr><td>STARK4Q8PL2ZX</td><td>Credit x5,000</td><td>Discovered: 2031-05-01</td></tr>
+    </table>"""
+    assert statuses(page) == {"RAILK7Q2X9ZP": E, "TRAINK3N8V5QC": A, "STARK4Q8PL2ZX": U}
+    found = {c.code: c for c in extract_codes(page.encode(), HSR, now=NOW)}
+    assert found["RAILK7Q2X9ZP"].expires_at == datetime(2031, 6, 1, 23, 59, 59, tzinfo=UTC)
+
+
+def test_words_in_the_page_outrank_an_expiry_date() -> None:
+    page = """<h2>Expired codes</h2><ul>
+    <li><b>RAILK7Q2X9ZP</b> - Stellar Jade x60 - expires July 1, 2031</li></ul>"""
+    assert statuses(page) == {"RAILK7Q2X9ZP": E}
+
+
+def test_a_wiki_templates_expiry_parameter_gives_the_status() -> None:
+    page = """==All Codes==
+{{Redemption Code Row|RAILK7Q2X9ZP|ref=|A|{{Item List|Stellar Jade*60}}|2031-05-01|2031-06-01}}
+{{Redemption Code Row|TRAINK3N8V5QC|ref=|A|{{Item List|Stellar Jade*30}}|2031-05-01|unknown}}
+{{Code Row|STARK4Q8PL2ZX|G|Credit*5000|2031-05-01|expiry=2031-07-01 03:59:59}}
+"""
+    assert statuses(page, HSR, "page.wikitext") == {
+        "RAILK7Q2X9ZP": E,
+        "TRAINK3N8V5QC": U,
+        "STARK4Q8PL2ZX": A,
+    }
+
+
+# --- what the extractor reports ------------------------------------------------------------
+
+
+def test_each_code_comes_with_its_evidence_and_what_gave_its_status() -> None:
+    page = """<h2>Expired codes</h2><table><tr><th>Code</th><th>Rewards</th></tr>
+    <tr><td><a href="https://hsr.hoyoverse.com/gift?code=RAILK7Q2X9ZP">RAILK7Q2X9ZP</a></td>
+    <td>Stellar Jade x60</td></tr>
+    <tr><td><s>TRAINK3N8V5QC</s></td><td>Stellar Jade x30</td></tr></table>"""
+    found = {f.code.code: f for f in find_codes(page.encode(), HSR, now=NOW)}
+    assert {"redeem-link", "code-table", "game-redeem-site"} <= set(found["RAILK7Q2X9ZP"].evidence)
+    assert found["RAILK7Q2X9ZP"].status_from == "heading"
+    assert found["TRAINK3N8V5QC"].status_from == "strike-through"
+    assert found["TRAINK3N8V5QC"].code.rewards == "Stellar Jade x30"
