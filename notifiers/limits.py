@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
@@ -167,3 +167,97 @@ class WindowSlot:
 
     async def wait(self) -> None:
         await self._done.wait()
+
+
+class PriorityLock:
+    """A lock handed on by priority (lower numbers first), first come first served within one.
+
+    A queue of urgent waiters that never empties would starve the others, so after
+    `patience` hand-overs in a row that passed a less urgent waiter by, the least urgent
+    one waiting goes next: urgent work gets most of the turns, never all of them.
+    """
+
+    def __init__(self, *, patience: int = 4) -> None:
+        if patience < 1:
+            raise ValueError("need patience >= 1")
+        self.patience = patience
+        self._locked = False
+        self._queues: dict[int, deque[asyncio.Future[None]]] = {}
+        self._passed_over = 0
+
+    @property
+    def locked(self) -> bool:
+        return self._locked
+
+    async def acquire(self, priority: int) -> None:
+        if not self._locked and not any(self._queues.values()):
+            self._locked = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._queues.setdefault(priority, deque())
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed the lock, then cancelled: hand it on
+            elif waiter in queue:
+                queue.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        if not self._locked:
+            raise RuntimeError("release of an unlocked PriorityLock")
+        while (waiter := self._next()) is not None:
+            if not waiter.done():
+                waiter.set_result(None)  # the lock passes on, still locked
+                return
+        self._locked = False
+
+    def _next(self) -> asyncio.Future[None] | None:
+        waiting = sorted(p for p, queue in self._queues.items() if queue)
+        if not waiting:
+            return None
+        if len(waiting) > 1 and self._passed_over >= self.patience:
+            self._passed_over = 0
+            return self._queues[waiting[-1]].popleft()
+        self._passed_over = self._passed_over + 1 if len(waiting) > 1 else 0
+        return self._queues[waiting[0]].popleft()
+
+
+@dataclass
+class _KeyedEntry:
+    lock: asyncio.Lock
+    users: int = 0
+
+
+class KeyedLock:
+    """One first-come-first-served lock per key (a chat), kept only while it is held or
+    waited for, so memory follows the chats busy now, not every chat ever seen."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Hashable, _KeyedEntry] = {}
+
+    async def acquire(self, key: Hashable) -> None:
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _KeyedEntry(asyncio.Lock())
+        entry.users += 1
+        try:
+            await entry.lock.acquire()
+        except BaseException:
+            self._leave(key, entry)
+            raise
+
+    def release(self, key: Hashable) -> None:
+        entry = self._entries[key]
+        entry.lock.release()
+        self._leave(key, entry)
+
+    def _leave(self, key: Hashable, entry: _KeyedEntry) -> None:
+        entry.users -= 1
+        if entry.users == 0:
+            del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -15,15 +15,14 @@ from notifiers.limits import Rate
 from notifiers.telegram.admin import AdminCache
 from notifiers.telegram.bot import TelegramApp, TelegramCommands
 from notifiers.telegram.expiry import TelegramEditor
-from notifiers.telegram.limits import TelegramLimits
+from notifiers.telegram.limits import SendLimits, TelegramLimits
+from notifiers.telegram.ratelimit import TelegramRateLimiter
 from notifiers.telegram.sender import TelegramSender
-from notifiers.telegram.service import TelegramService, Webhook
+from notifiers.telegram.service import TelegramService, Webhook, webhook_secret
 from notifiers.telegram.transport import AiohttpRequest
+from notifiers.telegram.updates import ChatOrderedUpdates, FloodRule
 
-__all__ = ["TelegramLimits", "TelegramService", "build_service", "limits_from"]
-
-# Updates handled at once: taps and commands of different users do not wait for each other.
-CONCURRENT_UPDATES = 32
+__all__ = ["FloodRule", "TelegramLimits", "TelegramService", "build_service", "limits_from"]
 
 
 def file_url_for(api_url: str) -> str:
@@ -48,9 +47,17 @@ def limits_from(settings: Settings) -> TelegramLimits:
 
 
 def build_application(
-    settings: Settings, send: AiohttpRequest, poll: AiohttpRequest | None
+    settings: Settings,
+    send: AiohttpRequest,
+    poll: AiohttpRequest | None,
+    limits: SendLimits,
+    flood: FloodRule | None = None,
 ) -> TelegramApp:
-    """The Application on codecast's transport; without `poll`, updates come by webhook."""
+    """The Application on codecast's transport; without `poll`, updates come by webhook.
+
+    Every call of its bot goes through `limits` (the rate limiter), and its updates run in
+    parallel across chats, in order within each (the update processor).
+    """
     if settings.telegram_token is None:
         raise ValueError("TELEGRAM_TOKEN is not set")
     # No `Defaults`: every call states its parse mode, and without them ExtBot skips a pass
@@ -59,7 +66,8 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_token.get_secret_value())
         .request(send)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(TelegramRateLimiter(limits))
+        .concurrent_updates(ChatOrderedUpdates(flood=flood))
         .job_queue(None)
     )
     if settings.telegram_api_url:
@@ -78,32 +86,28 @@ def build_service(
     *,
     limits: TelegramLimits | None = None,
     expiry_check: float = EXPIRY_CHECK_SECONDS,
+    flood: FloodRule | None = None,
 ) -> TelegramService:
     """Wire the bot once; nothing connects until `start()`."""
     webhook = None
     if settings.telegram_webhook_url:
-        secret = settings.telegram_webhook_secret
+        configured = settings.telegram_webhook_secret
         webhook = Webhook(
             url=settings.telegram_webhook_url,
-            secret=secret.get_secret_value() if secret is not None else None,
+            secret=webhook_secret(configured.get_secret_value() if configured else None),
             listen=settings.telegram_webhook_listen,
             port=settings.telegram_webhook_port,
         )
     send = AiohttpRequest(pool_size=settings.telegram_connections)
     # Long polls get their own connection, so they never hold one that sends need.
     poll = AiohttpRequest(pool_size=1) if webhook is None else None
-    application = build_application(settings, send, poll)
-    sender = TelegramSender(
-        application.bot,
-        catalog,
-        sessions,
-        clock=clock,
-        limits=limits or limits_from(settings),
-    )
+    send_limits = SendLimits(limits or limits_from(settings))
+    application = build_application(settings, send, poll, send_limits, flood)
+    sender = TelegramSender(application.bot, catalog, sessions, clock=clock, limits=send_limits)
     commands = TelegramCommands(catalog, sessions, clock=clock, admins=AdminCache(application.bot))
     commands.register(application)
     expiry = ExpiryWatcher(
-        TelegramEditor(application.bot, catalog, sender.limits),
+        TelegramEditor(application.bot, catalog),
         sessions,
         clock=clock,
         interval=expiry_check,

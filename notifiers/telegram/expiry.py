@@ -2,24 +2,26 @@
 
 `notifiers.expiry.ExpiryWatcher` finds the sent announcements to edit; this renders one
 again (an expired code is marked and loses its Redeem button) and edits each of its
-messages within the sending limits.
+messages within the sending limits (kept by the bot's rate limiter; edits of old messages
+go as broadcasts, after any reply a person waits for).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot.core.catalog import Catalog, CatalogError
 from bot.core.domain import Announcement, Game, Platform
 from bot.store import repository
 from notifiers.telegram.format import Message, announcement_messages
-from notifiers.telegram.limits import SendLimits
-from notifiers.telegram.sender import NO_PREVIEW, retry_after_seconds, to_markup
+from notifiers.telegram.limits import Priority, retry_after_seconds
+from notifiers.telegram.sender import NO_PREVIEW, to_markup
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +31,9 @@ class TelegramEditor:
 
     platform = Platform.TELEGRAM
 
-    def __init__(self, bot: Bot, catalog: Catalog, limits: SendLimits) -> None:
+    def __init__(self, bot: ExtBot[Any], catalog: Catalog) -> None:
         self.bot = bot
         self.catalog = catalog
-        self.limits = limits
         # The last rendering: a look hands the same announcement for every chat it went to.
         self._rendered: tuple[Announcement, list[Message]] | None = None
 
@@ -50,7 +51,6 @@ class TelegramEditor:
 
     async def _edit_one(self, chat_id: str, message_id: int, message: Message) -> bool:
         for _ in range(2):
-            turn = await self.limits.wait_turn(chat_id)
             try:
                 await self.bot.edit_message_text(
                     message.text,
@@ -59,11 +59,11 @@ class TelegramEditor:
                     parse_mode=ParseMode.HTML,
                     reply_markup=to_markup(message.keyboard),
                     link_preview_options=NO_PREVIEW,
+                    rate_limit_args=Priority.BROADCAST,
                 )
             except RetryAfter as error:
-                wait = retry_after_seconds(error)
-                self.limits.rate_limited(chat_id, wait)
-                await asyncio.sleep(wait)
+                # Recorded by the rate limiter; this edit waits its turn again.
+                await asyncio.sleep(retry_after_seconds(error))
                 continue
             except (BadRequest, Forbidden) as error:
                 # Not modified (edited before), deleted, or the chat is gone: nothing to do;
@@ -73,8 +73,6 @@ class TelegramEditor:
             except TelegramError as error:
                 log.info("telegram: edit of %s/%s failed: %s", chat_id, message_id, error.message)
                 return False
-            finally:
-                self.limits.done(turn)
             return True
         return False
 

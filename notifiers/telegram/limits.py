@@ -1,23 +1,43 @@
-"""Telegram's sending limits, kept before each send: overall, per chat, per group.
+"""Telegram's limits, kept before every Bot API call: overall, per chat, per group.
 
 Telegram counts messages when they reach it. What a sender controls is when it starts a
 request, and a request reaches Telegram some time between being started and being answered.
-So the limits that jitter could break are counted from answers: a send to a chat starts a
-full interval after the previous send to that chat was answered, and the overall window
-starts a send only once the 30th send before it was answered a second ago. Between those
-bounds sends are spaced evenly, which keeps the load smooth on both ends.
+So the limits that jitter could break are counted from answers: a message to a chat starts
+a full interval after the previous one to that chat was answered, and the overall window
+starts a message only once the 30th before it was answered a second ago. Between those
+bounds messages are spaced evenly, which keeps the load smooth on both ends.
+
+Messages (sends, copies, edits) count against the published limits. Calls that post
+nothing (answering a keyboard tap, getChatMember, getChat) count against none of them, and
+Telegram publishes no limit of theirs; they keep to the overall rate anyway, on a budget of
+their own, so a burst of taps cannot slow an announcement down, nor the other way round.
+On either budget a person waiting for an answer goes before a broadcast (`Priority`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from enum import IntEnum
 
 from telegram.constants import FloodLimit
+from telegram.error import RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
-from notifiers.limits import AnsweredWindow, KeyedLimiter, Pacer, PauseGate, Rate, WindowSlot
+from notifiers.limits import (
+    AnsweredWindow,
+    KeyedLimiter,
+    KeyedLock,
+    Pacer,
+    PauseGate,
+    PriorityLock,
+    Rate,
+    WindowSlot,
+)
 
 # Telegram's published limits (Bot FAQ; telegram.constants.FloodLimit).
 OVERALL_RATE = Rate(int(FloodLimit.MESSAGES_PER_SECOND), 1.0)
@@ -35,6 +55,39 @@ MAX_GLOBAL_PAUSE = 60.0
 GLOBAL_429_WINDOW = 1.0
 # Groups whose spacing is remembered; idle ones are forgotten first (see KeyedLimiter).
 MAX_TRACKED_GROUPS = 2_000
+# While both wait, this many replies go before one broadcast message: people first, and an
+# announcement still moves during a burst of commands.
+REPLIES_PER_BROADCAST = 4
+
+
+class Priority(IntEnum):
+    """Who waits for a call: a person (replies, taps, checks) or nobody (a broadcast).
+
+    Passed to the Bot API methods as `rate_limit_args`; a call without it is a reply.
+    """
+
+    REPLY = 1
+    BROADCAST = 2
+
+
+# Bot API methods that post or change a message, which Telegram's flood limits count.
+_MESSAGE_METHODS = ("send", "editmessage", "copymessage", "forwardmessage", "stoppoll")
+_NOT_MESSAGES = frozenset({"sendchataction"})
+
+
+def counts_as_message(endpoint: str) -> bool:
+    """Whether a Bot API method posts or changes a message (sendMessage, editMessageText…)."""
+    name = endpoint.lower()
+    return name.startswith(_MESSAGE_METHODS) and name not in _NOT_MESSAGES
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    # PTB 22 warns on the int form of retry_after; both forms mean seconds.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return max(seconds, 0.0)
 
 
 @dataclass(frozen=True)
@@ -79,85 +132,98 @@ def is_group(chat_id: str) -> bool:
     return chat_id.startswith("-")
 
 
-@dataclass
-class _ChatTurns:
-    lock: asyncio.Lock
-    users: int = 0
-
-
 class ChatGaps:
-    """One send at a time to a chat, each starting `gap` seconds after the last was answered.
+    """One message at a time to a chat, each starting `gap` seconds after the last was
+    answered (or later, while a 429 holds the chat).
 
-    Memory holds only chats sent to within the last `gap` seconds, or busy now.
+    Memory holds only chats sent to within the last `gap` seconds, held, or busy now.
     """
 
     def __init__(self, gap: float) -> None:
         self.gap = gap
-        self._busy: dict[str, _ChatTurns] = {}
-        self._answered: OrderedDict[str, float] = OrderedDict()
+        self._turns = KeyedLock()
+        # When each recently used chat may get its next message, soonest first (mostly).
+        self._not_before: OrderedDict[str, float] = OrderedDict()
 
     async def acquire(self, chat_id: str) -> None:
-        turns = self._busy.get(chat_id)
-        if turns is None:
-            turns = self._busy[chat_id] = _ChatTurns(asyncio.Lock())
-        turns.users += 1
+        await self._turns.acquire(chat_id)
         try:
-            await turns.lock.acquire()
-        except BaseException:
-            self._leave(chat_id, turns)
-            raise
-        last = self._answered.get(chat_id)
-        if last is not None and (wait := last + self.gap - time.monotonic()) > 0:
-            try:
+            # A loop, not an Event: a 429 may hold the chat longer while this send waits.
+            while (wait := self._not_before.get(chat_id, 0.0) - time.monotonic()) > 0:  # noqa: ASYNC110
                 await asyncio.sleep(wait)
-            except BaseException:
-                turns.lock.release()
-                self._leave(chat_id, turns)
-                raise
+        except BaseException:
+            self._turns.release(chat_id)
+            raise
 
     def release(self, chat_id: str) -> None:
         now = time.monotonic()
-        self._answered[chat_id] = now
-        self._answered.move_to_end(chat_id)
-        while self._answered and next(iter(self._answered.values())) < now - self.gap:
-            self._answered.popitem(last=False)
-        turns = self._busy.get(chat_id)
-        if turns is not None:
-            turns.lock.release()
-            self._leave(chat_id, turns)
+        self._remember(chat_id, now + self.gap)
+        while self._not_before and next(iter(self._not_before.values())) < now:
+            self._not_before.popitem(last=False)
+        self._turns.release(chat_id)
 
-    def _leave(self, chat_id: str, turns: _ChatTurns) -> None:
-        turns.users -= 1
-        if turns.users == 0:
-            del self._busy[chat_id]
+    def hold(self, chat_id: str, seconds: float) -> None:
+        """Telegram asked for a pause in this chat: nothing goes there for `seconds`."""
+        self._remember(chat_id, time.monotonic() + seconds)
+
+    def _remember(self, chat_id: str, at: float) -> None:
+        self._not_before[chat_id] = max(at, self._not_before.get(chat_id, 0.0))
+        self._not_before.move_to_end(chat_id)
 
     def __len__(self) -> int:
-        return len(self._busy) + len(self._answered)
+        return len(self._turns) + len(self._not_before)
 
 
 @dataclass
 class Turn:
-    """A send's permission; `SendLimits.done` must get it back when the send is answered."""
+    """A call's permission; `SendLimits.done` must get it back when the call is answered."""
 
-    chat_id: str
+    chat_id: str | None
     slot: WindowSlot | None
 
 
+class _Budget:
+    """Calls spaced evenly under one overall rate, urgent ones first."""
+
+    def __init__(self, rate: Rate | None, margin: float, *, answered_window: bool) -> None:
+        self._lock = PriorityLock(patience=REPLIES_PER_BROADCAST)
+        self._pacer: Pacer | None = None
+        self._window: AnsweredWindow | None = None
+        if rate is None:
+            return
+        interval = spaced(rate, margin).seconds
+        self._pacer = Pacer(interval, early=interval * PACER_EARLY)
+        if answered_window:
+            count = max(1, int(rate.count))
+            self._window = AnsweredWindow(count, rate.seconds * count / rate.count)
+
+    async def turn(self, priority: Priority) -> WindowSlot | None:
+        if self._pacer is None:
+            return None
+        # Held while waiting for the window and the pacer: whoever is most urgent when the
+        # lock is handed on gets the next slot.
+        await self._lock.acquire(priority)
+        try:
+            slot = await self._window.acquire() if self._window is not None else None
+            try:
+                await self._pacer.acquire()
+            except BaseException:
+                if slot is not None:
+                    slot.answered()  # a slot never answered would stop the window
+                raise
+            return slot
+        finally:
+            self._lock.release()
+
+
 class SendLimits:
-    """Waits until a send to a chat keeps every limit; one per bot (the limits are per bot)."""
+    """Waits until a call keeps every limit; one per bot (the limits are per bot)."""
 
     def __init__(self, limits: TelegramLimits, pause: PauseGate | None = None) -> None:
         self.limits = limits
         self.pause = pause or PauseGate()
-        self._pacer: Pacer | None = None
-        self._window: AnsweredWindow | None = None
-        if limits.overall is not None:
-            interval = spaced(limits.overall, limits.margin).seconds
-            self._pacer = Pacer(interval, early=interval * PACER_EARLY)
-            count = max(1, int(limits.overall.count))
-            self._window = AnsweredWindow(
-                count, limits.overall.seconds * count / limits.overall.count
-            )
+        self._messages = _Budget(limits.overall, limits.margin, answered_window=True)
+        self._calls = _Budget(limits.overall, limits.margin, answered_window=False)
         self._chats = (
             ChatGaps(spaced(limits.per_chat, limits.margin).seconds)
             if limits.per_chat is not None
@@ -170,32 +236,34 @@ class SendLimits:
             if limits.per_group is not None
             else None
         )
-        self._recent_429: OrderedDict[str, float] = OrderedDict()
+        self._recent_429: OrderedDict[str | None, float] = OrderedDict()
 
-    async def wait_turn(self, chat_id: str) -> Turn:
-        if self._chats is not None:
-            await self._chats.acquire(chat_id)
+    async def wait_turn(
+        self,
+        chat_id: str | None,
+        priority: Priority = Priority.BROADCAST,
+        *,
+        message: bool = True,
+    ) -> Turn:
+        """Wait for a message to `chat_id` (or, with `message` off, another call) to go."""
+        chats = self._chats if message and chat_id is not None else None
+        if chats is not None and chat_id is not None:
+            await chats.acquire(chat_id)
         try:
-            if self._groups is not None and is_group(chat_id):
+            if message and self._groups is not None and chat_id and is_group(chat_id):
                 await self._groups.limiter(chat_id).acquire()
-            return Turn(chat_id, await self._overall_turn())
+            slot = await self._overall_turn(self._messages if message else self._calls, priority)
+            return Turn(chat_id if chats is not None else None, slot)
         except BaseException:
-            if self._chats is not None:
-                self._chats.release(chat_id)
+            if chats is not None and chat_id is not None:
+                chats.release(chat_id)
             raise
 
-    async def _overall_turn(self) -> WindowSlot | None:
+    async def _overall_turn(self, budget: _Budget, priority: Priority) -> WindowSlot | None:
         while True:
             await self.pause.wait()
-            slot = await self._window.acquire() if self._window is not None else None
-            if self._pacer is not None:
-                try:
-                    await self._pacer.acquire()
-                except BaseException:
-                    if slot is not None:
-                        slot.answered()  # a slot never answered would stop the window
-                    raise
-            # A 429 may have closed the gate while this send queued for its slot; going now
+            slot = await budget.turn(priority)
+            # A 429 may have closed the gate while this call queued for its slot; going now
             # would hit the same wall. The slot is given up, not banked.
             if not self.pause.paused:
                 return slot
@@ -203,23 +271,28 @@ class SendLimits:
                 slot.answered()
 
     def done(self, turn: Turn) -> None:
-        """The send was answered (or failed): the windows count from now."""
+        """The call was answered (or failed): the windows count from now."""
         if turn.slot is not None:
             turn.slot.answered()
-        if self._chats is not None:
+        if self._chats is not None and turn.chat_id is not None:
             self._chats.release(turn.chat_id)
 
-    def rate_limited(self, chat_id: str, retry_after: float) -> str:
-        """Record a 429; pause every send when it looks bot-wide. Returns the scope."""
+    def rate_limited(self, chat_id: str | None, retry_after: float) -> str:
+        """Record a 429 (after `done`); pause every call when it looks bot-wide, else hold
+        that chat. Returns the scope."""
         now = time.monotonic()
         while self._recent_429 and next(iter(self._recent_429.values())) < now - GLOBAL_429_WINDOW:
             self._recent_429.popitem(last=False)
         others = any(chat != chat_id for chat in self._recent_429)
         self._recent_429[chat_id] = now
         self._recent_429.move_to_end(chat_id)
-        # Per-chat and per-group limits are kept above, so a 429 to a private chat, or to
-        # several chats at once, points at the overall limit: stop everybody, not one chat.
-        if retry_after <= MAX_GLOBAL_PAUSE and (not is_group(chat_id) or others):
+        # Per-chat and per-group limits are kept above, so a 429 to a private chat, to no
+        # chat at all, or to several chats at once, points at the overall limit: stop
+        # everybody, not one chat.
+        bot_wide = chat_id is None or not is_group(chat_id) or others
+        if retry_after <= MAX_GLOBAL_PAUSE and bot_wide:
             self.pause.pause(retry_after)
             return "global"
+        if chat_id is not None and self._chats is not None:
+            self._chats.hold(chat_id, retry_after)
         return "chat"

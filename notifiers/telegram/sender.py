@@ -1,22 +1,23 @@
 """Sends one announcement to one Telegram chat within Telegram's limits; says what happened.
 
-Limits (`notifiers.telegram.limits`) are kept before each send, so that a 429 is an exception
-rather than the signal to slow down. Every error the Bot API can answer is turned into an
-`Outcome` by `classify`.
+Limits (`notifiers.telegram.limits`) are kept before each send by the bot's rate limiter
+(`notifiers.telegram.ratelimit`), so that a 429 is an exception rather than the signal to
+slow down; sends go as broadcasts, after any reply a person waits for. Every error the Bot
+API can answer is turned into an `Outcome` by `classify`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -26,7 +27,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import ExtBot
 
 from bot.core.catalog import Catalog, CatalogError
 from bot.core.domain import Announcement, Game, Platform
@@ -34,7 +35,7 @@ from bot.store import repository
 from bot.store.outbox import Delivery
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from notifiers.telegram.format import Keyboard, Message, announcement_messages
-from notifiers.telegram.limits import SendLimits, TelegramLimits
+from notifiers.telegram.limits import Priority, SendLimits, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +74,6 @@ class Migrated:
     """The group became a supergroup with a new id (Bot API 400 with migrate_to_chat_id)."""
 
     new_chat_id: str
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    # PTB 22 warns on the int form of retry_after; both forms mean seconds.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    return max(seconds, 0.0)
 
 
 def classify(error: Exception) -> Outcome | Migrated:
@@ -160,18 +152,19 @@ class TelegramSender:
 
     def __init__(
         self,
-        bot: Bot,
+        bot: ExtBot[Any],
         catalog: Catalog,
         sessions: async_sessionmaker[AsyncSession],
         *,
         clock: Callable[[], datetime],
-        limits: TelegramLimits | None = None,
+        limits: SendLimits,
     ) -> None:
+        # `limits` are the ones the bot's rate limiter keeps; the sender reads what a 429 did.
         self.bot = bot
         self.catalog = catalog
         self.sessions = sessions
         self.clock = clock
-        self.limits = SendLimits(limits or TelegramLimits())
+        self.limits = limits
         # Set by the service once the bot has logged in, cleared when it stops.
         self.ready = False
         self._rendered: OrderedDict[int, tuple[_Part, ...]] = OrderedDict()
@@ -217,16 +210,17 @@ class TelegramSender:
     async def _send_part(
         self, delivery: Delivery, chat_id: str, part: _Part
     ) -> str | Outcome | Migrated:
-        turn = await self.limits.wait_turn(chat_id)
         try:
             answer = await self.bot.do_api_request(
-                SEND_MESSAGE, {"chat_id": chat_id, **part.parameters}
+                SEND_MESSAGE,
+                {"chat_id": chat_id, **part.parameters},
+                rate_limit_args=Priority.BROADCAST,
             )
         except TelegramError as error:
-            self.limits.done(turn)
             result = classify(error)
             if isinstance(result, RateLimited):
-                scope = self.limits.rate_limited(chat_id, result.retry_after)
+                # The rate limiter recorded the 429: a bot-wide one closed the gate.
+                scope = "global" if self.limits.pause.paused else "chat"
                 result = RateLimited(result.retry_after, scope=scope)
                 log.info(
                     "telegram delivery %d to %s: 429, retry after %gs (%s)",
@@ -236,10 +230,6 @@ class TelegramSender:
                     scope,
                 )
             return result
-        except BaseException:
-            self.limits.done(turn)
-            raise
-        self.limits.done(turn)
         return str(answer["message_id"])
 
     async def _retry_part(

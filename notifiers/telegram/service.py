@@ -6,6 +6,8 @@ import asyncio
 import hmac
 import json
 import logging
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,16 +33,48 @@ POLL_TIMEOUT = timedelta(seconds=10)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
 # Telegram sends updates to a webhook over at most this many connections at once.
 WEBHOOK_CONNECTIONS = 40
+# What setWebhook accepts as secret_token: 1-256 of these characters.
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Bytes of randomness in a secret made up when none is configured (43 characters).
+GENERATED_SECRET_BYTES = 32
+
+
+class WebhookSecretError(ValueError):
+    """The configured webhook secret is one Telegram would refuse."""
+
+
+def webhook_secret(configured: str | None) -> str:
+    """The secret Telegram must send with every update: the configured one, checked, or a new
+    random one (Telegram is told it at every start, so it need not outlive the process)."""
+    if configured is None or configured == "":
+        log.info("telegram: no webhook secret configured; using a random one for this run")
+        return secrets.token_urlsafe(GENERATED_SECRET_BYTES)
+    if not _SECRET_SHAPE.fullmatch(configured):
+        raise WebhookSecretError(
+            "CODECAST_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "
+            "_ and - (Telegram's rule for secret_token)"
+        )
+    return configured
 
 
 @dataclass(frozen=True)
 class Webhook:
-    """Receive updates on `listen:port` at the path of `url`, which Telegram is told to call."""
+    """Receive updates on `listen:port` at the path of `url`, which Telegram is told to call.
+
+    Anybody who finds the URL can post to it, so an update is taken only with `secret` in
+    Telegram's header; a webhook without one does not start.
+    """
 
     url: str
-    secret: str | None
+    secret: str
     listen: str = "127.0.0.1"
     port: int = 8443
+
+    def __post_init__(self) -> None:
+        if not _SECRET_SHAPE.fullmatch(self.secret or ""):
+            raise WebhookSecretError(
+                "a Telegram webhook needs a secret of 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
 
     @property
     def path(self) -> str:
@@ -145,11 +179,12 @@ class TelegramService:
         )
 
     async def _receive(self, request: web.Request) -> web.Response:
-        secret = self.webhook.secret if self.webhook is not None else None
-        if secret is not None:
-            given = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(given.encode(), secret.encode()):
-                return web.Response(status=403)
+        if self.webhook is None:
+            return web.Response(status=404)
+        given = request.headers.get(SECRET_HEADER, "")
+        # A missing header and a wrong one are the same forgery.
+        if not hmac.compare_digest(given.encode(), self.webhook.secret.encode()):
+            return web.Response(status=403)
         try:
             data: Any = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):

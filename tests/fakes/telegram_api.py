@@ -411,16 +411,19 @@ class FakeTelegram:
     `strict_chats` is set, in which case they answer "chat not found". With `record` off only
     the counters (`request_count`, `sent_count`, `violations`) are kept, for long benchmarks.
 
-    Rate limits (`rate_limits`, off when None) apply to sendMessage only. A send is checked,
-    in this order, against: its chat (`per_chat`), its group when the chat is a group or
-    supergroup (`per_group`), and all chats together (`overall`). For each, let `w` be the
-    window minus `tolerance`; the send violates the limit when `count` accepted sends in the
-    same scope already arrived less than `w` seconds before it. With the defaults: a second
-    message to one chat less than 0.95 s after the previous one; a 21st message to one group
-    within 59.95 s; a 31st message within 0.95 s overall. Each violating send is counted once
-    in `violations` (with the first scope it broke) and, unless `reject` is off, answered 429
-    with retry_after = the whole seconds (at least 1) until the send would have been
-    accepted; rejected sends are not accepted and so do not count towards later windows.
+    Rate limits (`rate_limits`, off when None) apply to messages: sendMessage, and edits of
+    a chat's messages (editMessageText, editMessageReplyMarkup), which Telegram limits
+    alike; calls that post nothing (answerCallbackQuery, getChatMember…) are not limited.
+    A send is checked, in this order, against: its chat (`per_chat`), its group when the
+    chat is a group or supergroup (`per_group`), and all chats together (`overall`). For
+    each, let `w` be the window minus `tolerance`; the send violates the limit when `count`
+    accepted sends in the same scope already arrived less than `w` seconds before it. With
+    the defaults: a second message to one chat less than 0.95 s after the previous one; a
+    21st message to one group within 59.95 s; a 31st message within 0.95 s overall. Each
+    violating send is counted once in `violations` (with the first scope it broke) and,
+    unless `reject` is off, answered 429 with retry_after = the whole seconds (at least 1)
+    until the send would have been accepted; rejected sends are not accepted and so do not
+    count towards later windows.
     The real platform tolerates short bursts to one chat; the fake deliberately does not, so a
     sender that passes here stays within the published limits.
     """
@@ -1061,6 +1064,7 @@ class FakeTelegram:
         old = self._editable(state, params.get("message_id"))
         if shown == old.plain_text and markup == old.reply_markup:
             raise _ApiError(400, _NOT_MODIFIED)
+        self._check_rate(state, time.monotonic())
         # Upstream drops the inline keyboard when an edit of the text does not repeat it.
         new = replace(
             old, text=text, parse_mode=parse_mode, reply_markup=markup, edit_date=_now_date()
@@ -1079,6 +1083,7 @@ class FakeTelegram:
         old = self._editable(state, params.get("message_id"))
         if markup == old.reply_markup:
             raise _ApiError(400, _NOT_MODIFIED)
+        self._check_rate(state, time.monotonic())
         new = replace(old, reply_markup=markup, edit_date=_now_date())
         self._current[state.chat.id, new.message_id] = new
         self._record_edit(
