@@ -168,22 +168,24 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         # Everything up to the chat's lock runs without yielding, so updates reach their
         # chat's queue in the order PTB started them: the order Telegram sent them.
+        admission, chat = Admission.HANDLE, None
         if isinstance(update, Update):
             sender = flood_sender(update)
-            admission = self.flood.admit(sender) if sender is not None else Admission.HANDLE
-            if admission is not Admission.HANDLE:
+            if sender is not None:
+                admission = self.flood.admit(sender)
+            if admission is Admission.IGNORE:
                 _drop(coroutine)
-                if admission is Admission.WARN:
-                    log.info("telegram: %s floods; quiet for %gs", sender, self.flood.rule.quiet)
-                    await self._slow_down(update, self.flood.rule.quiet)
                 return
+            if admission is Admission.WARN:
+                _drop(coroutine)
+                log.info("telegram: %s floods; quiet for %gs", sender, self.flood.rule.quiet)
+                coroutine = self._slow_down(update, self.flood.rule.quiet)
             chat = chat_of(update)
-        else:
-            chat = None
         if chat is None:
             async with self._running:
                 await coroutine
             return
+        # The "slow down" too comes after the answers before it.
         await self._chats.acquire(chat)
         try:
             async with self._running:

@@ -18,7 +18,7 @@ from bot.core.settings import Settings
 from bot.store import repository
 from bot.store.models import CodeRow, DeliveryRow, SubscriptionRow
 from notifiers.delivery import DeliveryWorker, RetryPolicy
-from notifiers.telegram import TelegramLimits, build_service
+from notifiers.telegram import FloodRule, TelegramLimits, build_service
 from notifiers.telegram.service import TelegramService
 from tests.fakes.telegram_api import CallbackAnswer, FakeChat, FakeTelegram, FakeUser, SentMessage
 
@@ -51,6 +51,7 @@ async def running_bot(
     commands: bool = True,
     catalog: Catalog = CATALOG,
     expiry_check: float = 60.0,
+    flood: FloodRule | None = None,
     **settings: Any,
 ) -> AsyncIterator[TelegramService]:
     """codecast's Telegram service as the composition root builds it, started and stopped."""
@@ -61,6 +62,7 @@ async def running_bot(
         clock,
         limits=limits or TEST_LIMITS,
         expiry_check=expiry_check,
+        flood=flood,
     )
     await service.start(commands=commands)
     try:

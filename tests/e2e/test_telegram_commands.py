@@ -16,7 +16,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.store import database
 from notifiers.telegram import build_service
 from notifiers.telegram.format import COMMANDS
-from notifiers.telegram.service import TelegramService
+from notifiers.telegram.service import TelegramService, WebhookSecretError
 from tests.e2e.telegram_helpers import (
     CATALOG,
     add_codes,
@@ -396,6 +396,67 @@ async def test_webhook_mode_receives_updates_with_the_secret_only(
                 assert answer.status == 200
         await tg.wait_for(lambda: len(tg.sent_messages(alice.id)) == 1)
     assert "Genshin Impact" in tg.sent_messages(alice.id)[0].plain_text
+
+
+async def test_webhook_without_a_configured_secret_still_refuses_forged_updates(
+    tg: FakeTelegram, sessions: Sessions, unused_tcp_port: int
+) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
+    alice = tg.private_chat(tg.add_user("Alice"))
+    mallory = tg.add_user("Mallory")
+    group = tg.add_group("Codes fans", supergroup=True)
+    # What a forger sends: a "channel post" in a group it does not administer, as the group.
+    forged = {
+        "update_id": 7,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": group.to_json(),
+            "sender_chat": group.to_json(),
+            "from": mallory.to_json(),
+            "text": "/subscribe genshin",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+        },
+    }
+    real = {
+        "update_id": 8,
+        "message": {
+            "message_id": 2,
+            "date": 0,
+            "chat": alice.to_json(),
+            "from": {"id": alice.id, "is_bot": False, "first_name": "Alice"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    async with running_bot(
+        tg, sessions, telegram_webhook_url=url, telegram_webhook_port=unused_tcp_port
+    ):
+        [call] = tg.calls("setWebhook")
+        secret = call.params["secret_token"]
+        assert len(secret) >= 40  # made up for this run, told to Telegram
+        async with aiohttp.ClientSession() as client:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": ""}):
+                async with client.post(url, json=forged, headers=headers) as answer:
+                    assert answer.status == 403
+            genuine = {"X-Telegram-Bot-Api-Secret-Token": secret}
+            async with client.post(url, json=real, headers=genuine) as answer:
+                assert answer.status == 200
+        await tg.wait_for(lambda: len(tg.sent_messages(alice.id)) == 1)
+        await quiet(tg, group)
+    assert await subscribed(sessions, group.id) == []
+
+
+def test_a_webhook_secret_telegram_would_refuse_stops_the_start(
+    tg: FakeTelegram, sessions: Sessions
+) -> None:
+    settings = telegram_settings(
+        tg,
+        telegram_webhook_url="https://codecast.example/hook",
+        telegram_webhook_secret="not allowed!",
+    )
+    with pytest.raises(WebhookSecretError, match="CODECAST_TELEGRAM_WEBHOOK_SECRET"):
+        build_service(settings, CATALOG, sessions, utc_now)
 
 
 # --- starting and stopping --------------------------------------------------------------------
