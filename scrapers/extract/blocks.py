@@ -207,6 +207,8 @@ class _Tokens:
         starts = sorted(start for start, _ in spans)
         adjacent: set[int] = set()
         for index, (start, end) in enumerate(self.tokens):
+            if not self.code_column and _ordinary(masked[start:end]):
+                continue  # a word in prose: never a code outside code markup (see _score)
             after_keyword = bisect_left(ends, start - _REACH) < bisect_right(ends, start)
             before_keyword = bisect_left(starts, end) < bisect_right(starts, end + _REACH)
             if (
@@ -279,12 +281,7 @@ class _Tokens:
             marks |= span.marks
         # An ordinary word ("Welcome", "string") can only become a code where the page
         # declares it one (a code column, code markup); skip the rest of the prose early.
-        if (
-            token.isalpha()
-            and (token.islower() or token.istitle())
-            and not self.code_column
-            and not marks & Mark.CODE
-        ):
+        if _ordinary(token) and not self.code_column and not marks & Mark.CODE:
             return None
         evidence = Evidence.NONE
         element = covering[0].element if covering else 0
@@ -326,6 +323,12 @@ class _Tokens:
         if not could_qualify(evidence, grouped=group is not None):
             return None  # prose far from any sign of a code: not worth scoring
         return token, evidence, marks, group, is_lead, end
+
+
+def _ordinary(token: str) -> bool:
+    """A word as prose writes it ("Welcome", "string"): a code only where the page declares one
+    (a code column, code markup)."""
+    return token.isalpha() and (token.islower() or token.istitle())
 
 
 def _bare(text: str) -> str:

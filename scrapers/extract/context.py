@@ -69,11 +69,11 @@ _KEYWORD_LABEL = re.compile(rf"(?:{_KEYWORD})[^.!?\n:：]{{0,30}}[:：]\s*$", re
 
 def keyword_adjacent(before: str, after: str) -> bool:
     """True when a code keyword stands right before or right after a token."""
-    return bool(
-        _KEYWORD_BEFORE.search(before[-40:])
-        or _KEYWORD_AFTER.match(after[:40])
-        or _KEYWORD_LABEL.search(before[-48:])
-    )
+    if _KEYWORD_BEFORE.search(before[-40:]) or _KEYWORD_AFTER.match(after[:40]):
+        return True
+    # The label form needs a colon right before the token: looked for only then.
+    near = before[-48:]
+    return near.rstrip()[-1:] in (":", "：") and _KEYWORD_LABEL.search(near) is not None
 
 
 # Words in scripts and languages whose letters the patterns above do not bound ("неактивні"

@@ -58,7 +58,8 @@ def find_tokens(text: str, game: Game) -> list[tuple[int, int]]:
             continue
         before = text[start - 1] if start else " "
         after = text[end] if end < n else " "
-        if after == " " and end - start > 6:
+        # Only a token opening its line: the lost separators were those of table rows.
+        if after == " " and end - start > 6 and _opens_line(text, start):
             amount = _amount_glued(text, start, end)
             if amount is not None:
                 end = amount
