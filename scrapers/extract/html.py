@@ -386,26 +386,46 @@ class _Walk:
         section = self._section(ctx)
         group = ctx.group if ctx.group != "other" else None
         if ctx.kind is BlockKind.PARAGRAPH and any(s.origin == _LINE_BREAK for s in spans):
-            self._lines(spans, section, ctx.block)
+            self._lines(spans, ctx)
             return
         block = Block(ctx.kind, spans, section, group=group, column=ctx.column, row=ctx.row)
         self.found.extend(block_occurrences(block, self.game, self.scope))
 
-    def _lines(self, spans: list[Span], section: Section, block_id: int) -> None:
-        """A paragraph broken by <br> is a list of lines ("CODE1 - rewards<br>CODE2 - ...")."""
+    def _lines(self, spans: list[Span], ctx: _Ctx) -> None:
+        """A paragraph broken by <br> is a list of lines ("CODE1 - rewards<br>CODE2 - ..."); a
+        first or last line such as "<b>Active codes:</b>" heads the lines after it."""
         context = "".join(s.text for s in spans)
-        line: list[Span] = []
-        for span in [*spans, Span("\n", origin=_LINE_BREAK)]:
-            if span.origin != _LINE_BREAK:
-                line.append(span)
-                continue
-            if line:
-                row = "".join(s.text for s in line)
-                block = Block(
-                    BlockKind.LINE, line, section, group=f"br:{block_id}", row=row, context=context
-                )
-                self.found.extend(block_occurrences(block, self.game, self.scope))
-            line = []
+        lines: list[list[Span]] = [[]]
+        for span in spans:
+            if span.origin == _LINE_BREAK:
+                lines.append([])
+            else:
+                lines[-1].append(span)
+        lines = [line for line in lines if "".join(s.text for s in line).strip()]
+        if lines and self._line_label(lines[0], alone=len(lines) == 1):
+            del lines[0]
+        last = lines.pop() if len(lines) > 1 and self._line_label(lines[-1], enter=False) else None
+        section = self._section(ctx)
+        for line in lines:
+            row = "".join(s.text for s in line)
+            block = Block(
+                BlockKind.LINE, line, section, group=f"br:{ctx.block}", row=row, context=context
+            )
+            self.found.extend(block_occurrences(block, self.game, self.scope))
+        if last is not None:
+            self._line_label(last)
+
+    def _line_label(self, line: list[Span], *, alone: bool = False, enter: bool = True) -> bool:
+        """Whether one line of a paragraph is a label; entered as a heading when `enter`."""
+        text = "".join(s.text for s in line).strip()
+        if len(text) > _PSEUDO_HEADING_CHARS:
+            return False
+        bold = all(s.marks & Mark.EMPHASIS for s in line if s.text.strip())
+        if not is_label(text, bold=bold, alone=alone):
+            return False
+        if enter:
+            self.trail.enter(_PSEUDO_LEVEL, text)
+        return True
 
     def _row_facts(self, ctx: _Ctx) -> tuple[CodeStatus, str, datetime | None]:
         """The status (and what gave it) and the expiry date a link or copy button's row

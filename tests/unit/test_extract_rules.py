@@ -257,3 +257,13 @@ def test_each_code_comes_with_its_evidence_and_what_gave_its_status() -> None:
     assert found["RAILK7Q2X9ZP"].status_from == "heading"
     assert found["TRAINK3N8V5QC"].status_from == "strike-through"
     assert found["TRAINK3N8V5QC"].code.rewards == "Stellar Jade x30"
+
+
+def test_a_label_line_inside_a_paragraph_of_lines_heads_the_lines_after_it() -> None:
+    page = (
+        "<p><strong>Active codes:</strong><br>RAILK7Q2X9ZP - 60 Stellar Jade<br>"
+        "TRAINK3N8V5QC - 30 Stellar Jade</p>"
+        "<p>Thanks for reading.<br><b>Expired codes</b></p>"
+        "<ul><li>STARK4Q8PL2ZX - 50 Stellar Jade</li></ul>"
+    )
+    assert codes(page) == {"RAILK7Q2X9ZP": A, "TRAINK3N8V5QC": A, "STARK4Q8PL2ZX": E}
