@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, replace
@@ -136,8 +137,13 @@ _EXPIRY_WORDS = re.compile(
 _EXPIRY_DATE_CHARS = 60
 
 
+@functools.lru_cache(maxsize=64)
 def row_expiry(text: str) -> datetime | None:
-    """The expiry date a row states ("Valid until: 2026-09-20 03:59"), or None."""
+    """The expiry date a row states ("Valid until: 2026-09-20 03:59"), or None.
+
+    Cached: every cell of a table row asks about the same row text (the same string object,
+    so the lookup does not hash it again), and the row is read once, not once per cell.
+    """
     for match in _EXPIRY_WORDS.finditer(text):
         moment = parse_date(text[match.end() : match.end() + _EXPIRY_DATE_CHARS])
         if moment is not None:
