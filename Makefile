@@ -39,7 +39,7 @@ test: lint
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do echo "== $$script"; PYTHONPATH=. $(BIN)/python $$script || exit 1; done
 
 demo: $(STAMP)
 	$(BIN)/python -m tests.demo

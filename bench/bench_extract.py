@@ -10,19 +10,18 @@ from pathlib import Path
 
 from bot.core.catalog import load_catalog
 from scrapers.page import extract_codes
+from tests.recorded import EXTRACTION_DEV, SHARED_FIXTURES
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 REPEAT = 5
 
 
 def _pages() -> list[tuple[str, Path]]:
     pages: list[tuple[str, Path]] = []
-    for labels in sorted((SHARED / "extraction-dev").glob("*.labels.json")):
+    for labels in sorted(EXTRACTION_DEV.glob("*.labels.json")):
         game = labels.name.rsplit("_", 1)[-1].split(".")[0]  # NNN_site_GAME.labels.json
         stem = labels.name[: -len(".labels.json")]
         pages.extend((game, p) for p in labels.parent.glob(stem + ".*") if p != labels)
-    for path in sorted((SHARED / "fixtures").glob("*/*.html")):
+    for path in sorted(SHARED_FIXTURES.glob("*/*.html")):
         game = path.name.split("_")[1] if path.name.startswith("game8") else "genshin"
         pages.append((game, path))
     return pages

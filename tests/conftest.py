@@ -1,4 +1,4 @@
-"""Shared test set-up: no internet, real databases (SQLite and PostgreSQL), fixture paths."""
+"""Shared test set-up: no internet, real databases (SQLite and PostgreSQL), recorded pages."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.store import database
 from bot.store.models import Base
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SHARED_FIXTURES = SHARED / "fixtures"
-EXTRACTION_DEV = SHARED / "extraction-dev"
-LOCAL_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from tests.recorded import IN_CI, require_shared
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CODECAST_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `recorded` needs ../shared: skipped without it, failed when CI=true."""
+    if item.get_closest_marker("recorded") is not None:
+        require_shared()
 
 
 # --- no internet -------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """`make demo`: codecast offline, on recorded pages served from a local HTTP server.
 
-The demo serves the recorded source pages (the real copies in ../shared/fixtures when that
-folder is there, and the constructed ones in tests/fixtures), points a catalog at them, and
-runs scrape cycles into ./demo. Between the cycles HoYoLAB's livestream answer goes from
-empty to a livestream with codes, so new codes appear and are announced, as they would be
-after a real livestream. Open demo/public/index.html afterwards.
+The demo serves source pages from a local server (the recorded real copies in ../shared when
+that folder is beside the checkout, else constructed pages of the same layouts from
+tests/fixtures), points a catalog at them, and runs scrape cycles into ./demo. Between the
+cycles HoYoLAB's livestream answer goes from empty to a livestream with codes, so new codes
+appear and are announced, as they would be after a real livestream. Open
+demo/public/index.html afterwards.
 """
 
 from __future__ import annotations
@@ -24,12 +25,9 @@ from aiohttp import web
 from bot.app.logs import configure_logging
 from bot.core.settings import Settings
 from tests.fakes.source_site import FixtureSite, Page
+from tests.recorded import LOCAL_FIXTURES, SHARED_FIXTURES
 
 log = logging.getLogger(__name__)
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
-LOCAL_FIXTURES = ROOT / "tests" / "fixtures"
 
 
 EMPTY_LIVESTREAM = json.dumps({"retcode": 0, "message": "OK", "data": {"modules": []}}).encode()
@@ -52,29 +50,47 @@ class DemoSource:
     content_type: str
 
 
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+
+# id, kind, game, the recorded page (in ../shared/fixtures) and the constructed one of the same
+# layout (in tests/fixtures) served when the recorded one is absent; None where there is none.
+DEMO_PAGES: list[tuple[str, str, str, str | None, str | None, str]] = [
+    (
+        "game8-genshin",
+        "game8",
+        "genshin",
+        "editorial/game8_genshin_codes_v5.0.html",
+        "editorial/game8_genshin_codes.html",
+        HTML,
+    ),
+    ("game8-hsr", "game8", "hsr", "editorial/game8_hsr_codes_v2.5.html", None, HTML),
+    ("game8-zzz", "game8", "zzz", "editorial/game8_zzz_codes_v1.2.html", None, HTML),
+    (
+        "fandom-genshin",
+        "fandom",
+        "genshin",
+        "fandom/genshin_promotional_code_parse_text.html",
+        "fandom/genshin_promotional_code_parse_text.html",
+        HTML,
+    ),
+    ("fandom-hsr", "fandom", "hsr", None, "fandom/hsr_redemption_code_query_slots.json", JSON),
+    ("fandom-zzz", "fandom", "zzz", None, "fandom/zzz_redemption_code_parse_wikitext.json", JSON),
+    ("fandom-wuwa", "fandom", "wuwa", None, "fandom/wuwa_redemption_code_query_v2.json", JSON),
+]
+
+
 def demo_sources() -> list[DemoSource]:
-    """The recorded pages the demo serves: those of the list that exist on this machine."""
-    candidates = [
-        ("game8-genshin", "game8", "genshin", "editorial/game8_genshin_codes_v5.0.html"),
-        ("game8-hsr", "game8", "hsr", "editorial/game8_hsr_codes_v2.5.html"),
-        ("game8-zzz", "game8", "zzz", "editorial/game8_zzz_codes_v1.2.html"),
-        ("fandom-genshin", "fandom", "genshin", "fandom/genshin_promotional_code_parse_text.html"),
-    ]
-    sources = [
-        DemoSource(id, kind, game, path, SHARED_FIXTURES / path, "text/html; charset=utf-8")
-        for id, kind, game, path in candidates
-        if (SHARED_FIXTURES / path).is_file()
-    ]
-    local = [
-        ("fandom-hsr", "fandom", "hsr", "fandom/hsr_redemption_code_query_slots.json"),
-        ("fandom-zzz", "fandom", "zzz", "fandom/zzz_redemption_code_parse_wikitext.json"),
-        ("fandom-wuwa", "fandom", "wuwa", "fandom/wuwa_redemption_code_query_v2.json"),
-    ]
-    sources += [
-        DemoSource(id, kind, game, path, LOCAL_FIXTURES / path, "application/json")
-        for id, kind, game, path in local
-        if (LOCAL_FIXTURES / path).is_file()
-    ]
+    """The pages the demo serves: each recorded one when present, else its constructed twin."""
+    sources = []
+    for id, kind, game, recorded, constructed, content_type in DEMO_PAGES:
+        if recorded is not None and (SHARED_FIXTURES / recorded).is_file():
+            file = SHARED_FIXTURES / recorded
+        elif constructed is not None:
+            file = LOCAL_FIXTURES / constructed
+        else:
+            continue
+        sources.append(DemoSource(id, kind, game, f"{kind}/{file.name}", file, content_type))
     return sources
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import database
 from bot.store.models import CodeRow
-from tests.conftest import LOCAL_FIXTURES, POSTGRES_ADMIN_URL, postgres_admin
+from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
 from tests.demo import EMPTY_LIVESTREAM, fresh_livestream
 from tests.e2e.crash_harness import (
     Daemon,
@@ -31,6 +31,7 @@ from tests.e2e.crash_harness import (
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.source_site import FixtureSite, Page
 from tests.fakes.telegram_api import FakeTelegram
+from tests.recorded import LOCAL_FIXTURES
 from tests.seed import add_subscriptions
 
 pytestmark = pytest.mark.slow

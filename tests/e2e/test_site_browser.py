@@ -22,7 +22,6 @@ from bot.core.catalog import load_catalog
 from bot.core.domain import CodeStatus, CodeView, RewardItem, SourceHealth
 from bot.site import SiteSnapshot, render_site, write_site
 from bot.site.icons import IconStore
-from tests.conftest import LOCAL_FIXTURES
 from tests.e2e.browser_setup import (
     DESKTOP,
     INSTALL_TIMEOUT_MARK,
@@ -34,6 +33,7 @@ from tests.e2e.browser_setup import (
     running_nginx,
 )
 from tests.e2e.test_browser import CONTRAST_JS
+from tests.recorded import LOCAL_FIXTURES
 
 pytestmark = INSTALL_TIMEOUT_MARK
 

@@ -14,7 +14,7 @@ from bot.core.catalog import load_catalog
 from bot.site.publish import SitePublisher
 from bot.store import database
 from bot.store.models import CodeRow, CodeSourceRow, SourceRow
-from tests.conftest import LOCAL_FIXTURES
+from tests.recorded import LOCAL_FIXTURES
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ICON = "https://cdn.example.net/primogem.png"

@@ -1,17 +1,9 @@
-"""What the scraper tests share: fixture paths, catalog games, sources and result summaries."""
+"""What the scraper tests share: catalog games, sources and result summaries."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.core.catalog import load_catalog
 from bot.core.domain import Game, ScrapedCode, SourceConfig, Trust
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# Real recorded pages live beside the checkout (the shared folder, ../shared).
-SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
-# Fixtures written for these tests; each has a .source.txt saying it is constructed.
-LOCAL_FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 CATALOG = load_catalog()
 

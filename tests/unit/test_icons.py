@@ -26,7 +26,7 @@ from bot.site.icons import (
     convert,
     downloadable,
 )
-from tests.conftest import LOCAL_FIXTURES
+from tests.recorded import LOCAL_FIXTURES
 
 FIXTURES = LOCAL_FIXTURES / "icons"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -10,7 +10,8 @@ import pytest
 from bot.core.domain import ScrapedCode
 from scrapers import ennead
 from scrapers.base import SourceChanged
-from tests.unit.scraper_fixtures import LOCAL_FIXTURES, by_code, game, source, statuses
+from tests.recorded import LOCAL_FIXTURES
+from tests.unit.scraper_fixtures import by_code, game, source, statuses
 
 FIXTURES = LOCAL_FIXTURES / "ennead"
 

@@ -11,16 +11,11 @@ import pytest
 from bot.core.domain import CodeStatus, RewardItem, ScrapedCode
 from scrapers import fandom
 from scrapers.base import SourceChanged
-from tests.unit.scraper_fixtures import (
-    LOCAL_FIXTURES,
-    SHARED_FIXTURES,
-    by_code,
-    game,
-    source,
-    statuses,
-)
+from tests.recorded import LOCAL_FIXTURES, SHARED_FIXTURES, recorded
+from tests.unit.scraper_fixtures import by_code, game, source, statuses
 
 REAL_PARSE_TEXT = SHARED_FIXTURES / "fandom" / "genshin_promotional_code_parse_text.html"
+PARSE_TEXT = LOCAL_FIXTURES / "fandom" / "genshin_promotional_code_parse_text.html"
 GENSHIN_QUERY = LOCAL_FIXTURES / "fandom" / "genshin_promotional_code_query.json"
 HSR_SLOTS = LOCAL_FIXTURES / "fandom" / "hsr_redemption_code_query_slots.json"
 ZZZ_PARSE = LOCAL_FIXTURES / "fandom" / "zzz_redemption_code_parse_wikitext.json"
@@ -39,6 +34,19 @@ GOLDEN: list[tuple[Path, str, dict[str, str]]] = [
             "UIVI13C8X156": A,
             "LEGEDILJKSGM": A,
             "YuanShen": A,
+        },
+    ),
+    (
+        PARSE_TEXT,
+        "genshin",
+        {
+            "FIXFDA1B2C3D": A,
+            "FIXFDE4F5G6H": A,
+            "FIXFDJ7K8L9M": A,
+            "FixtureFandomMixed": A,
+            "YuanShen": A,
+            "FIXFDOLD0001": E,
+            "FIXFDOLD0002": E,
         },
     ),
     (
@@ -95,6 +103,14 @@ GOLDEN: list[tuple[Path, str, dict[str, str]]] = [
 ]
 
 
+# The recorded page's cases need ../shared; the constructed ones run everywhere.
+CASES = [
+    pytest.param(*case, id=case[0].name, marks=recorded if case[0] == REAL_PARSE_TEXT else ())
+    for case in GOLDEN
+]
+RENDERED = [PARSE_TEXT, pytest.param(REAL_PARSE_TEXT, id="recorded", marks=recorded)]
+
+
 def parse_file(path: Path, game_id: str) -> list[ScrapedCode]:
     return fandom.parse(path.read_bytes(), game(game_id), source("fandom", game_id))
 
@@ -109,34 +125,54 @@ def wikitext_of(path: Path) -> str:
     return content
 
 
-@pytest.mark.parametrize(
-    ("path", "game_id", "expected"), GOLDEN, ids=[path.name for path, _, _ in GOLDEN]
-)
+@pytest.mark.parametrize(("path", "game_id", "expected"), CASES)
 def test_golden_codes_and_statuses(path: Path, game_id: str, expected: dict[str, str]) -> None:
     assert statuses(parse_file(path, game_id)) == expected
 
 
-@pytest.mark.parametrize(("path", "game_id"), [(p, g) for p, g, _ in GOLDEN])
-def test_every_expiry_is_an_aware_utc_datetime(path: Path, game_id: str) -> None:
+@pytest.mark.parametrize(("path", "game_id", "expected"), CASES)
+def test_every_expiry_is_an_aware_utc_datetime(
+    path: Path, game_id: str, expected: dict[str, str]
+) -> None:
     for code in parse_file(path, game_id):
         assert code.expires_at is None or code.expires_at.utcoffset() == UTC.utcoffset(None)
 
 
-# --- the real rendered page ---------------------------------------------------------------
+# --- rendered pages: the real one and a constructed one ------------------------------------
 
 
+def test_constructed_rendered_page_reads_servers_item_boxes_and_durations() -> None:
+    codes = by_code(parse_file(PARSE_TEXT, "genshin"))
+    assert codes["YuanShen"].server == "cn"
+    assert {c.server for name, c in codes.items() if name != "YuanShen"} == {"global"}
+    assert codes["FIXFDE4F5G6H"].rewards == codes["FIXFDJ7K8L9M"].rewards
+    first = codes["FIXFDA1B2C3D"]
+    assert first.rewards == "Primogem \u00d760, Adventurer's Experience \u00d75"
+    assert [(item.name, item.amount) for item in first.items] == [
+        ("Primogem", 60),
+        ("Adventurer's Experience", 5),
+    ]
+    assert all(item.icon_url and item.icon_url.startswith("https://") for item in first.items)
+    assert codes["FIXFDE4F5G6H"].expires_at == datetime(2031, 11, 30, 23, 59, 59, tzinfo=UTC)
+    assert first.expires_at is None  # "Valid: (indefinite)"
+    assert codes["FixtureFandomMixed"].expires_at is None  # "Valid until: unknown"
+
+
+@recorded
 def test_rendered_page_marks_the_china_only_code_cn_and_the_rest_global() -> None:
     codes = by_code(parse_file(REAL_PARSE_TEXT, "genshin"))
     assert codes["YuanShen"].server == "cn"
     assert {c.server for name, c in codes.items() if name != "YuanShen"} == {"global"}
 
 
+@recorded
 def test_rendered_page_reads_two_codes_from_one_cell_with_the_same_rewards() -> None:
     codes = by_code(parse_file(REAL_PARSE_TEXT, "genshin"))
     assert codes["UIVIBUQM6Q8A"].rewards == codes["UIVI13C8X156"].rewards
     assert codes["UIVIBUQM6Q8A"].rewards.startswith("Mora \u00d710,000, Adventurer's Experience")
 
 
+@recorded
 def test_rendered_page_reads_item_boxes_with_names_amounts_and_icons() -> None:
     code = by_code(parse_file(REAL_PARSE_TEXT, "genshin"))["2BJ64QRZ7RT8"]
     assert code.rewards == "Primogem \u00d760, Adventurer's Experience \u00d75"
@@ -147,6 +183,7 @@ def test_rendered_page_reads_item_boxes_with_names_amounts_and_icons() -> None:
     assert all(item.icon_url and item.icon_url.startswith("https://") for item in code.items)
 
 
+@recorded
 def test_rendered_valid_until_is_the_expiry_and_the_discovery_date_is_not() -> None:
     codes = by_code(parse_file(REAL_PARSE_TEXT, "genshin"))
     assert codes["LEGEDILJKSGM"].expires_at == datetime(2026, 9, 2, 23, 59, 59, tzinfo=UTC)
@@ -154,19 +191,22 @@ def test_rendered_valid_until_is_the_expiry_and_the_discovery_date_is_not() -> N
     assert codes["YuanShen"].expires_at is None  # "Valid: (indefinite)"
 
 
+@pytest.mark.parametrize("page", RENDERED)
 @pytest.mark.parametrize("version", [1, 2])
-def test_parse_text_json_envelope_reads_like_the_bare_html(version: int) -> None:
-    html = REAL_PARSE_TEXT.read_text(encoding="utf-8")
+def test_parse_text_json_envelope_reads_like_the_bare_html(version: int, page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
     text: object = {"*": html} if version == 1 else html
     body = json.dumps({"parse": {"title": "Promotional Code", "pageid": 10893, "text": text}})
-    assert parse_text(body) == parse_file(REAL_PARSE_TEXT, "genshin")
+    assert parse_text(body) == parse_file(page, "genshin")
 
 
-def test_a_rendered_page_that_mentions_template_braces_is_still_read_as_html() -> None:
-    html = REAL_PARSE_TEXT.read_text(encoding="utf-8").replace(
+@pytest.mark.parametrize("page", RENDERED)
+def test_a_rendered_page_that_mentions_template_braces_is_still_read_as_html(page: Path) -> None:
+    html = page.read_text(encoding="utf-8").replace(
         "<p>Codes can be claimed", "<p>Editors use {{Code Row}}. Codes can be claimed"
     )
-    assert parse_text(html) == parse_file(REAL_PARSE_TEXT, "genshin")
+    assert "{{Code Row}}" in html
+    assert parse_text(html) == parse_file(page, "genshin")
 
 
 # --- constructed wikitext -----------------------------------------------------------------
@@ -308,14 +348,16 @@ def test_a_changed_page_or_response_is_source_changed(body: str, message: str) -
         parse_text(body)
 
 
-def test_a_rendered_table_without_a_code_column_is_source_changed() -> None:
-    html = REAL_PARSE_TEXT.read_text(encoding="utf-8").replace("<th>Code\n", "<th>Voucher\n")
+@pytest.mark.parametrize("page", RENDERED)
+def test_a_rendered_table_without_a_code_column_is_source_changed(page: Path) -> None:
+    html = page.read_text(encoding="utf-8").replace("<th>Code\n", "<th>Voucher\n")
     with pytest.raises(SourceChanged, match="no table with a Code column"):
         parse_text(html)
 
 
-def test_a_rendered_page_that_moved_its_rows_out_of_tables_is_source_changed() -> None:
-    html = REAL_PARSE_TEXT.read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", RENDERED)
+def test_a_rendered_page_that_moved_its_rows_out_of_tables_is_source_changed(page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
     for tag in ("table", "tbody", "tr", "td", "th"):
         html = html.replace(f"<{tag}", "<div").replace(f"</{tag}>", "</div>")
     with pytest.raises(SourceChanged):

@@ -1,4 +1,4 @@
-"""Game8 scraper: the three real saved guides (September 2024) and small hand-made pages."""
+"""Game8 scraper: a constructed guide, the three real saved guides (2024), hand-made pages."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 from bot.core.domain import CodeStatus, ScrapedCode
 from scrapers import game8
 from scrapers.base import SourceChanged
-from tests.unit.scraper_fixtures import SHARED_FIXTURES, by_code, codes_with, game, source
+from tests.recorded import LOCAL_FIXTURES, SHARED_FIXTURES, recorded
+from tests.unit.scraper_fixtures import by_code, codes_with, game, source
 
+CONSTRUCTED = LOCAL_FIXTURES / "editorial" / "game8_genshin_codes.html"
 EDITORIAL = SHARED_FIXTURES / "editorial"
 GENSHIN = EDITORIAL / "game8_genshin_codes_v5.0.html"
 HSR = EDITORIAL / "game8_hsr_codes_v2.5.html"
@@ -35,6 +37,17 @@ class Golden:
 
 
 GOLDEN = [
+    Golden(
+        CONSTRUCTED,
+        "genshin",
+        first="FIXG8A1B2C3D",
+        active=names(
+            "FIXG8A1B2C3D FixtureMixedG8 FIXG8E4F5G6H FIXG8NOLINK1 GENSHINGIFT FIXG8COPY001 "
+            "FIXG8LIVE001 FIXG8CNONLY1"
+        ),
+        expired_count=7,
+        expired_sample=names("FIXG8LIVE002 FIXG8OLD0003 GENSHINIMPACTRIVALS31 FIXG8OLDLIVE"),
+    ),
     Golden(
         GENSHIN,
         "genshin",
@@ -75,6 +88,13 @@ GOLDEN = [
 ]
 
 
+# The recorded pages' cases need ../shared; the constructed one runs everywhere.
+CASES = [
+    pytest.param(g, id=g.path.name, marks=() if g.path == CONSTRUCTED else recorded)
+    for g in GOLDEN
+]
+
+
 def parse_file(path: Path, game_id: str) -> list[ScrapedCode]:
     return game8.parse(path.read_bytes(), game(game_id), source("game8", game_id))
 
@@ -83,7 +103,7 @@ def parse_html(html: str, game_id: str = "genshin") -> list[ScrapedCode]:
     return game8.parse(html.encode(), game(game_id), source("game8", game_id))
 
 
-@pytest.mark.parametrize("golden", GOLDEN, ids=[g.path.name for g in GOLDEN])
+@pytest.mark.parametrize("golden", CASES)
 def test_golden_codes_and_statuses(golden: Golden) -> None:
     codes = parse_file(golden.path, golden.game)
     assert codes[0].code == golden.first
@@ -93,13 +113,14 @@ def test_golden_codes_and_statuses(golden: Golden) -> None:
     assert codes_with(codes, "unknown") == set()
 
 
-@pytest.mark.parametrize("golden", GOLDEN, ids=[g.path.name for g in GOLDEN])
+@pytest.mark.parametrize("golden", CASES)
 def test_every_code_matches_the_game_and_appears_once(golden: Golden) -> None:
     codes = parse_file(golden.path, golden.game)
     assert all(game(golden.game).matches(code.code) for code in codes)
     assert len({code.key for code in codes}) == len(codes)
 
 
+@recorded
 def test_the_first_active_code_of_each_page_is_the_latest_code() -> None:
     # As the fixtures README states for the saved pages.
     assert sorted(codes_with(parse_file(ZZZ, "zzz"), "active"))[1] == "ZENLESSGIFT"
@@ -110,6 +131,7 @@ def test_the_first_active_code_of_each_page_is_the_latest_code() -> None:
     assert firsts == ["DT4BZD5RT5U9", "BKWHQ9B3G7T1M", "ZENLESSGIFT"]
 
 
+@recorded
 def test_livestream_codes_marked_expired_are_expired_and_keep_their_server() -> None:
     codes = by_code(parse_file(GENSHIN, "genshin"))
     assert codes["2SMTYV59TLFD"].status is CodeStatus.EXPIRED
@@ -118,12 +140,14 @@ def test_livestream_codes_marked_expired_are_expired_and_keep_their_server() -> 
     assert codes["XX3PD82ZYDGN"].server == "cn"
 
 
+@recorded
 def test_livestream_codes_without_a_marker_stay_active() -> None:
     code = by_code(parse_file(HSR, "hsr"))["DB3FKWZ4NUG7"]
     assert code.status is CodeStatus.ACTIVE
     assert code.server == "global"  # listed under "EN Livestream Codes"
 
 
+@recorded
 def test_a_section_that_says_its_code_expired_expires_it_with_the_date() -> None:
     code = by_code(parse_file(ZZZ, "zzz"))["TOURDEINFERNO"]
     assert code.status is CodeStatus.EXPIRED
@@ -131,6 +155,7 @@ def test_a_section_that_says_its_code_expired_expires_it_with_the_date() -> None
     assert code.expires_at == datetime(2024, 9, 14, 3, 59, tzinfo=UTC)
 
 
+@recorded
 def test_rewards_are_read_from_the_list_item() -> None:
     codes = by_code(parse_file(GENSHIN, "genshin"))
     assert codes["DT4BZD5RT5U9"].rewards == "Primogem \u00d760, Adventurer's Experience \u00d75"
@@ -141,6 +166,7 @@ def test_rewards_are_read_from_the_list_item() -> None:
     assert hsr["YUNLISNACK"].rewards == "Traveler's Guide \u00d73, Berrypheasant Skewers \u00d76"
 
 
+@recorded
 def test_two_codes_in_one_item_share_its_rewards() -> None:
     codes = by_code(parse_file(ZZZ, "zzz"))
     assert (
@@ -150,6 +176,7 @@ def test_two_codes_in_one_item_share_its_rewards() -> None:
     )
 
 
+@recorded
 def test_a_code_wrapped_onto_two_lines_in_one_cell_is_one_code() -> None:
     codes = by_code(parse_file(GENSHIN, "genshin"))
     assert "FANRONGCHANGSHENG" in codes
@@ -158,15 +185,61 @@ def test_a_code_wrapped_onto_two_lines_in_one_cell_is_one_code() -> None:
     assert "GENSHINIMPACTRIVALS23" in codes
 
 
+@recorded
 def test_region_notes_in_a_code_cell_are_not_codes() -> None:
     codes = by_code(parse_file(GENSHIN, "genshin"))
     assert "GENSHIN0928A" in codes
     assert not any("Asia" in code or "Only" in code for code in codes)
 
 
+@recorded
 def test_how_to_steps_and_guide_links_are_not_codes() -> None:
     found = {code.code.lower() for code in parse_file(HSR, "hsr")}
     assert not found & {"select", "official", "redemption", "characters", "version"}
+
+
+# --- the constructed guide: the same cases without ../shared ------------------------------
+
+
+def test_constructed_livestream_codes_keep_their_mark_server_and_deadline() -> None:
+    codes = by_code(parse_file(CONSTRUCTED, "genshin"))
+    live, marked, china = codes["FIXG8LIVE001"], codes["FIXG8LIVE002"], codes["FIXG8CNONLY1"]
+    assert (live.status, live.server) == (CodeStatus.ACTIVE, "global")
+    assert (marked.status, marked.server) == (CodeStatus.EXPIRED, "global")
+    assert china.server == "cn"
+    # "valid until November 30, 2031 at 11:59 PM (UTC+8)"
+    assert live.expires_at == datetime(2031, 11, 30, 15, 59, tzinfo=UTC)
+
+
+def test_constructed_section_that_says_it_expired_gives_the_date() -> None:
+    code = by_code(parse_file(CONSTRUCTED, "genshin"))["FIXG8OLDLIVE"]
+    assert code.status is CodeStatus.EXPIRED
+    assert code.expires_at == datetime(2031, 10, 14, 3, 59, tzinfo=UTC)
+
+
+def test_constructed_rewards_cells_links_and_copy_buttons() -> None:
+    codes = by_code(parse_file(CONSTRUCTED, "genshin"))
+    assert codes["FIXG8A1B2C3D"].rewards == "Primogem \u00d760, Adventurer's Experience \u00d75"
+    assert codes["FIXG8NOLINK1"].rewards == "Hero's Wit \u00d75"
+    assert codes["FIXG8OLD0002"].rewards == codes["FIXG8OLD0003"].rewards
+    assert "GENSHINIMPACTRIVALS31" in codes
+    assert "GENSHINIMPACT" not in codes
+    assert "FIXG8OLDASIA" in codes
+    assert not any("Asia" in code or "Only" in code for code in codes)
+    assert codes["FIXG8COPY001"].status is CodeStatus.ACTIVE
+
+
+def test_constructed_how_to_steps_and_sidebar_are_not_codes() -> None:
+    found = {code.code.lower() for code in parse_file(CONSTRUCTED, "genshin")}
+    assert not found & {"select", "official", "redemption", "settings", "1dehya", "dehya"}
+
+
+def test_constructed_page_cut_off_or_unwrapped() -> None:
+    html = CONSTRUCTED.read_text(encoding="utf-8")
+    with pytest.raises(SourceChanged):
+        parse_html(html[: html.index("FIXG8A1B2C3D") - 200])
+    unwrapped = parse_html(html.replace("archive-style-wrapper", "renamed-wrapper"))
+    assert unwrapped[0].code == "FIXG8A1B2C3D"
 
 
 # --- hand-made pages ----------------------------------------------------------------------
@@ -222,18 +295,20 @@ def test_an_expired_heading_further_down_expires_only_its_own_list() -> None:
 
 
 def without_code_markup(html: str) -> str:
-    """The same article with its lists, tables and redeem links turned into plain blocks."""
+    """The same article with its lists, tables, redeem links and copy buttons made plain."""
     html = re.sub(r"<(/?)(?:ol|ul|li|table|tr|td|th|tbody)\b", r"<\1div", html)
+    html = re.sub(r"data-clipboard-text=\S*", "", html)
     return re.sub(r"href=\S*code=\S*", "href=#", html)
 
 
-@pytest.mark.parametrize("golden", GOLDEN, ids=[g.path.name for g in GOLDEN])
+@pytest.mark.parametrize("golden", CASES)
 def test_a_page_whose_lists_and_tables_are_gone_is_source_changed(golden: Golden) -> None:
     html = without_code_markup(golden.path.read_text(encoding="utf-8"))
     with pytest.raises(SourceChanged, match="no code lists"):
         parse_html(html, golden.game)
 
 
+@recorded
 def test_a_page_cut_off_before_its_first_code_is_source_changed() -> None:
     html = GENSHIN.read_text(encoding="utf-8")
     cut = html[: html.index("DT4BZD5RT5U9") - 200]
@@ -241,6 +316,7 @@ def test_a_page_cut_off_before_its_first_code_is_source_changed() -> None:
         parse_html(cut)
 
 
+@recorded
 def test_a_page_without_the_article_wrapper_is_read_from_the_body() -> None:
     html = GENSHIN.read_text(encoding="utf-8").replace("archive-style-wrapper", "renamed-wrapper")
     codes = parse_html(html)

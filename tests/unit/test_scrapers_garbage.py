@@ -18,7 +18,8 @@ from bot.core.domain import Game, ScrapedCode, SourceConfig
 from scrapers import ennead, fandom, game8, hoyolab, pockettactics
 from scrapers.base import SourceChanged
 from scrapers.codelist import MAX_BODY_BYTES
-from tests.unit.scraper_fixtures import LOCAL_FIXTURES, SHARED_FIXTURES, game, source
+from tests.recorded import LOCAL_FIXTURES
+from tests.unit.scraper_fixtures import game, source
 
 Parse = Callable[[bytes, Game, SourceConfig], list[ScrapedCode]]
 
@@ -32,7 +33,7 @@ KINDS: dict[str, tuple[Parse, str, Path]] = {
     "fandom-html": (
         fandom.parse,
         "genshin",
-        SHARED_FIXTURES / "fandom" / "genshin_promotional_code_parse_text.html",
+        LOCAL_FIXTURES / "fandom" / "genshin_promotional_code_parse_text.html",
     ),
     "hoyolab": (
         hoyolab.parse,
@@ -42,7 +43,7 @@ KINDS: dict[str, tuple[Parse, str, Path]] = {
     "game8": (
         game8.parse,
         "genshin",
-        SHARED_FIXTURES / "editorial" / "game8_genshin_codes_v5.0.html",
+        LOCAL_FIXTURES / "editorial" / "game8_genshin_codes.html",
     ),
     "pockettactics": (
         pockettactics.parse,

@@ -14,7 +14,8 @@ import pytest
 from bot.core.domain import CodeStatus, ScrapedCode
 from scrapers import hoyolab
 from scrapers.base import Fetcher, SourceChanged, SourceRejected, Validators
-from tests.unit.scraper_fixtures import LOCAL_FIXTURES, by_code, game, source, statuses
+from tests.recorded import LOCAL_FIXTURES
+from tests.unit.scraper_fixtures import by_code, game, source, statuses
 
 FIXTURES = LOCAL_FIXTURES / "hoyolab"
 LIVESTREAM = FIXTURES / "genshin_material_livestream.json"

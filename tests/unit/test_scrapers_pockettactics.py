@@ -7,7 +7,8 @@ import pytest
 from bot.core.domain import CodeStatus, RewardItem, ScrapedCode
 from scrapers import pockettactics
 from scrapers.base import SourceChanged
-from tests.unit.scraper_fixtures import LOCAL_FIXTURES, by_code, game, source, statuses
+from tests.recorded import LOCAL_FIXTURES
+from tests.unit.scraper_fixtures import by_code, game, source, statuses
 
 PAGE = LOCAL_FIXTURES / "pockettactics" / "genshin_codes.html"
 

@@ -10,18 +10,14 @@ import pytest
 
 from bot.core.verification import Outcome
 from scrapers.verify import RETCODES, classify, read_answer
-from tests.conftest import IN_CI, SHARED_FIXTURES
+from tests.recorded import SHARED_FIXTURES, require_shared
 
 REDEEM = SHARED_FIXTURES / "redeem"
 
 
 def recorded(name: str) -> Path:
-    path = REDEEM / name
-    if not path.exists():
-        if IN_CI:
-            pytest.fail(f"recorded answer {path} is missing (required when CI=true)")
-        pytest.skip("recorded answers live in ../shared/fixtures/redeem, absent here")
-    return path
+    require_shared()
+    return REDEEM / name
 
 
 # The meanings published code checkers give each retcode (the list).
