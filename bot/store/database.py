@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,24 @@ log = logging.getLogger(__name__)
 # at this revision needs no migration, and the daemon then never imports Alembic (~12 MB).
 SCHEMA_REVISION = "0002"
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "alembic"
+# The top-level alembic/ folder of the checkout, installed as this package (pyproject.toml).
+MIGRATIONS_PACKAGE = "codecast_migrations"
+
+
+def migrations_dir() -> Path:
+    """The folder of Alembic's env.py and versions/, wherever codecast is installed.
+
+    It is a namespace package (an alembic/__init__.py would shadow the Alembic library in a
+    checkout), so its folder is read from the import spec: importlib.resources cannot open one
+    under an editable install on Python 3.11, whose path holds a placeholder beside it.
+    """
+    spec = importlib.util.find_spec(MIGRATIONS_PACKAGE)
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(location)
+        if (folder / "env.py").is_file():
+            return folder
+    raise RuntimeError(f"codecast is installed without its migrations ({MIGRATIONS_PACKAGE})")
+
 
 
 def create_engine(url: str, **overrides: Any) -> AsyncEngine:
@@ -68,7 +86,7 @@ def alembic_config(url: str) -> Config:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     # ConfigParser interpolation would eat the % of URL-encoded passwords.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["configure_logger"] = False

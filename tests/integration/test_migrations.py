@@ -77,11 +77,11 @@ def test_migrations_round_trip_on_postgresql(postgres_url: str) -> None:
 def test_the_schema_revision_constant_is_the_newest_migration() -> None:
     from alembic.script import ScriptDirectory
 
-    from bot.store.database import MIGRATIONS_DIR, SCHEMA_REVISION, alembic_config
+    from bot.store.database import SCHEMA_REVISION, alembic_config, migrations_dir
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_current_head() == SCHEMA_REVISION
-    assert MIGRATIONS_DIR.is_dir()
+    assert (migrations_dir() / "versions").is_dir()
 
 
 async def test_ensure_schema_migrates_a_new_database_once(tmp_path: Path) -> None:
