@@ -59,8 +59,11 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
 
 def _render(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app.daemon import build_app
+    from bot.store import database
 
     async def render() -> int:
+        # An unmigrated database would give an empty site: refuse before writing anything.
+        await database.require_schema(settings.database_url)
         app = await build_app(settings, with_services=False)
         try:
             report = await app.publisher.publish()
@@ -77,8 +80,13 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app.status import collect_status, format_status
+    from bot.store import database
 
-    status = asyncio.run(collect_status(settings))
+    async def collect() -> dict[str, object]:
+        await database.require_schema(settings.database_url)
+        return await collect_status(settings)
+
+    status = asyncio.run(collect())
     if args.json:
         sys.stdout.write(json.dumps(status, indent=1, default=str) + "\n")
     else:
@@ -102,12 +110,24 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic.util import CommandError
+
     from bot.store import database
 
-    if args.action == "upgrade":
-        database.upgrade(settings.database_url, args.revision or "head")
-    else:
-        database.downgrade(settings.database_url, args.revision or "-1")
+    url = settings.database_url
+    try:
+        if args.action == "upgrade":
+            database.upgrade(url, args.revision or "head")
+        else:
+            if asyncio.run(database.check_schema(url)) is None:
+                sys.stderr.write(
+                    f"codecast db: nothing to downgrade: {database.shown(url)} is not migrated\n"
+                )
+                return 1
+            database.downgrade(url, args.revision or "-1")
+    except CommandError as exc:  # an unknown revision, for one
+        sys.stderr.write(f"codecast db: {exc}\n")
+        return 2
     return 0
 
 
@@ -171,11 +191,16 @@ def main(argv: list[str] | None = None) -> int:
         if token is not None
     )
     configure_logging(settings.log_level, secrets, as_json=settings.log_json)
+    from bot.store.database import DatabaseNotReady
+
     try:
         code: int = args.handler(args, settings)
     except CatalogError as exc:
         sys.stderr.write(f"codecast: {exc}\n")
         return 2
+    except DatabaseNotReady as exc:
+        sys.stderr.write(f"codecast {args.command}: {exc}\n")
+        return 1
     except KeyboardInterrupt:
         return 130
     return code

@@ -23,6 +23,7 @@ from bot.app.pipeline import CycleReport, Pipeline
 from bot.app.schedule import SCRAPE_JOB_ID, build_scheduler
 from bot.app.verifier import Verifier, VerifierTask, policy_from, verify_new_codes
 from bot.core.catalog import Catalog, load_catalog
+from bot.core.domain import Platform
 from bot.core.settings import Role, Settings
 from bot.site.publish import SitePublisher
 from bot.store import database
@@ -261,7 +262,7 @@ async def _schema_when_database_answers(url: str) -> None:
     while True:
         try:
             await database.ensure_schema(url)
-        except (DBAPIError, OSError) as exc:
+        except (DBAPIError, OSError, database.DatabaseNotReady) as exc:
             log.error(
                 "database unavailable at start (%s: %s); trying again in %.0fs",
                 type(exc).__name__,
@@ -275,20 +276,45 @@ async def _schema_when_database_answers(url: str) -> None:
 
 
 async def run_once(settings: Settings) -> int:
-    """One full cycle: scrape, diff, render, deliver what is pending; then exit."""
+    """One full cycle: scrape, diff, render, deliver what is pending; then exit.
+
+    As in the daemon, a platform that cannot be reached costs one log line and the rest of
+    the cycle goes on; its deliveries stay in the outbox for the next run. The exit status is
+    1 when a platform or the database failed, 0 otherwise (failing sources are routine).
+    """
     app = await build_app(settings)
+    failed = False
     try:
+        started: set[Platform] = set()
         for service in app.services:
-            await service.start(commands=False)
-        await app.cycle()
-        if app.verifier is not None:
-            await verify_new_codes(app.verifier, settings.verify_wait)
+            try:
+                await service.start(commands=False)
+            except Exception as exc:
+                failed = True
+                log.error(
+                    "%s: cannot start (%s: %s); its deliveries wait for the next run",
+                    service.platform,
+                    type(exc).__name__,
+                    str(exc).splitlines()[0] if str(exc) else "",
+                )
+                with contextlib.suppress(Exception):
+                    await service.stop()
+            else:
+                started.add(service.platform)
+        try:
+            await app.cycle()
+            if app.verifier is not None:
+                await verify_new_codes(app.verifier, settings.verify_wait)
+        except (DBAPIError, OSError) as exc:
+            failed = True
+            log.error("scrape cycle failed: database unavailable (%s)", type(exc).__name__)
         for worker in app.workers:
-            stats = await worker.drain()
-            log.info("%s: %s", worker.platform, stats)
+            if worker.platform in started:
+                stats = await worker.drain()
+                log.info("%s: %s", worker.platform, stats)
     finally:
         await app.close()
-    return 0
+    return 1 if failed else 0
 
 
 async def run_daemon(settings: Settings) -> int:

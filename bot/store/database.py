@@ -46,14 +46,43 @@ def migrations_dir() -> Path:
     raise RuntimeError(f"codecast is installed without its migrations ({MIGRATIONS_PACKAGE})")
 
 
+class DatabaseNotReady(Exception):
+    """The database cannot be used as it is: missing, unreachable or not at this schema.
+
+    The message is one line for a person: which database (never its password) and what to run.
+    """
+
+
+def shown(url: str) -> str:
+    """A database URL as codecast prints it: with the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of what went wrong; for a driver's error, the driver's own words."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        lines = str(exc.orig).strip().splitlines()
+        if lines:
+            return lines[0]
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
 
 def create_engine(url: str, **overrides: Any) -> AsyncEngine:
-    """An async engine with settings fit for a long-running daemon on either backend."""
+    """An async engine with settings fit for a long-running daemon on either backend.
+
+    It creates no folder: only migrating (`upgrade`, `ensure_schema`) may create a database.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **overrides)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -94,17 +123,36 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database to `revision`. Blocking: call it before the loop or in a thread."""
+    """Migrate the database to `revision`, creating a SQLite file (and its folder) if missing.
+
+    Blocking: call it before the loop or in a thread. Raises DatabaseNotReady when the
+    database cannot be reached or migrated.
+    """
     from alembic import command
 
+    file = sqlite_file(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
     log.info("migrating database to %s", revision)
-    command.upgrade(alembic_config(url), revision)
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except (OSError, DBAPIError) as exc:
+        log.debug("migration failed", exc_info=True)
+        raise DatabaseNotReady(
+            f"cannot migrate the database {shown(url)}: {_reason(exc)}"
+        ) from exc
 
 
 def downgrade(url: str, revision: str = "base") -> None:
     from alembic import command
 
-    command.downgrade(alembic_config(url), revision)
+    try:
+        command.downgrade(alembic_config(url), revision)
+    except (OSError, DBAPIError) as exc:
+        log.debug("migration failed", exc_info=True)
+        raise DatabaseNotReady(
+            f"cannot migrate the database {shown(url)}: {_reason(exc)}"
+        ) from exc
 
 
 async def schema_revision(engine: AsyncEngine) -> str | None:
@@ -117,11 +165,55 @@ async def schema_revision(engine: AsyncEngine) -> str | None:
     return None if revision is None else str(revision)
 
 
+async def check_schema(url: str) -> str | None:
+    """The revision of an existing, reachable database; None if it was never migrated.
+
+    Creates nothing: a missing SQLite file is reported (DatabaseNotReady), not made, and so is
+    a database that cannot be reached.
+    """
+    file = sqlite_file(url)
+    if file is not None and not file.is_file():
+        raise DatabaseNotReady(
+            f"no database at {shown(url)}: run `codecast db upgrade` to create it"
+        )
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return await schema_revision(engine)
+    except OSError as exc:
+        raise DatabaseNotReady(f"cannot reach the database {shown(url)}: {_reason(exc)}") from exc
+    except DBAPIError as exc:
+        raise DatabaseNotReady(f"cannot use the database {shown(url)}: {_reason(exc)}") from exc
+    finally:
+        await engine.dispose()
+
+
+async def require_schema(url: str) -> None:
+    """Raise DatabaseNotReady unless the database exists at this codecast's schema."""
+    revision = await check_schema(url)
+    if revision is None:
+        raise DatabaseNotReady(
+            f"the database {shown(url)} is not migrated: run `codecast db upgrade`"
+        )
+    if revision != SCHEMA_REVISION:
+        raise DatabaseNotReady(
+            f"the database {shown(url)} is at schema {revision}, this codecast's is "
+            f"{SCHEMA_REVISION}: run `codecast db upgrade`"
+        )
+
+
 async def ensure_schema(url: str) -> None:
     """Migrate to the newest revision unless the database is there already."""
+    file = sqlite_file(url)
+    if file is not None:
+        # Connecting creates the file; the folder must be there first.
+        file.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     try:
         current = await schema_revision(engine)
+    except OSError as exc:
+        raise DatabaseNotReady(f"cannot reach the database {shown(url)}: {_reason(exc)}") from exc
     finally:
         await engine.dispose()
     if current != SCHEMA_REVISION:

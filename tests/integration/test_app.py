@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from bot.app.daemon import build_app
 from bot.core.settings import Settings
+from bot.store.database import DatabaseNotReady
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
 
 
@@ -92,5 +92,5 @@ async def test_commands_other_than_the_daemon_fail_at_once_without_a_database(
     tmp_path: Path, postgres_url: str
 ) -> None:
     missing = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/codecast_never_created"
-    with pytest.raises(DBAPIError):
+    with pytest.raises(DatabaseNotReady, match='codecast_never_created" does not exist'):
         await asyncio.wait_for(build_app(settings_for(tmp_path, missing), with_services=False), 30)
