@@ -151,6 +151,12 @@ def build_commands(ctx: CommandContext) -> list[app_commands.Command[Any, Any, A
         target = announce_channel(interaction, channel)
         if role is not None and role.is_default():
             raise CommandRefused("Pick a role to mention; @everyone cannot be pinged by codecast.")
+        if role is not None and not may_choose_role(interaction, role):
+            raise CommandRefused(
+                f"You cannot have me ping {role.mention}: it is not mentionable, and you may "
+                f"not mention it yourself in {target.mention} (**Mention @everyone, @here and "
+                "All Roles**). Pick a mentionable role, or ask someone with **Manage Server**."
+            )
         perms = bot_permissions_in(interaction, target)
         if perms is None:
             raise CommandRefused(
@@ -258,6 +264,14 @@ def build_commands(ctx: CommandContext) -> list[app_commands.Command[Any, Any, A
     return [codes, subscribe, unsubscribe, subscriptions, redeem]
 
 
+def member_permissions_in_target(interaction: discord.Interaction) -> discord.Permissions:
+    """The invoking member's permissions in the channel the command is about: the `channel`
+    option (it arrives resolved with them), else the channel the command came from."""
+    named = getattr(interaction.namespace, "channel", None)
+    here = named.permissions if isinstance(named, app_commands.AppCommandChannel) else None
+    return here if here is not None else interaction.permissions
+
+
 def may_change_subscriptions(interaction: discord.Interaction) -> bool:
     """Who may speak for a channel: members with Manage Server, or with Manage Channels in
     the channel the command is about (the `channel` option, else the one it came from).
@@ -267,12 +281,21 @@ def may_change_subscriptions(interaction: discord.Interaction) -> bool:
     """
     if interaction.permissions.manage_guild:
         return True
-    named = getattr(interaction.namespace, "channel", None)
-    # A channel option arrives resolved with the invoking member's permissions in it.
-    here = named.permissions if isinstance(named, app_commands.AppCommandChannel) else None
-    if (here if here is not None else interaction.permissions).manage_channels:
+    if member_permissions_in_target(interaction).manage_channels:
         return True
     raise NotChannelManager()
+
+
+def may_choose_role(interaction: discord.Interaction, role: discord.Role) -> bool:
+    """Whether the member may have codecast ping `role` with each announcement.
+
+    codecast pings with its own rights, which may exceed the member's: someone allowed in
+    through Manage Channels alone may choose only a role anyone can mention, or one they
+    could mention themselves there. Manage Server speaks for the whole server.
+    """
+    if interaction.permissions.manage_guild or role.mentionable:
+        return True
+    return member_permissions_in_target(interaction).mention_everyone
 
 
 def announce_channel(

@@ -332,6 +332,56 @@ async def test_unmentionable_role_is_saved_with_a_warning(
     ]
 
 
+async def test_a_channel_manager_may_choose_only_roles_they_could_mention(
+    dc: FakeDiscord, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    guild, channel_id, admin, player = server(
+        dc, DEFAULT_EVERYONE_PERMISSIONS & ~Perm.MENTION_EVERYONE
+    )
+    quiet_role = dc.add_role(guild.id, "staff", mentionable=False)
+    open_role = dc.add_role(guild.id, "gamers", mentionable=True)
+    # The player manages this channel (and so may use /subscribe here), nothing more.
+    await dc.set_overwrite(
+        channel_id, dc.member_overwrite(player.user.id, allow=Perm.MANAGE_CHANNELS)
+    )
+
+    async def subscribe_as(member: Member, game: str, role_id: int) -> str:
+        handle = await dc.dispatch_interaction(
+            guild.id, channel_id, member.user.id, "subscribe",
+            {"game": game, "role": role_id}, enforce_default_permissions=False,
+        )  # fmt: skip
+        callback = await handle.response()
+        if callback.response_type == 4:
+            return str(callback.data["content"])
+        [reply] = await handle.wait_followups(1)
+        return reply.content
+
+    async with running_bot(dc, sessions, clock):
+        refused = await subscribe_as(player, "genshin", quiet_role.id)
+        mentionable = await subscribe_as(player, "hsr", open_role.id)
+        by_admin = await subscribe_as(admin, "zzz", quiet_role.id)
+        # Once the player may mention every role in that channel, any role is theirs to pick.
+        await dc.set_overwrite(
+            channel_id,
+            dc.member_overwrite(
+                player.user.id, allow=Perm.MANAGE_CHANNELS | Perm.MENTION_EVERYONE
+            ),
+        )
+        allowed = await subscribe_as(player, "wuwa", quiet_role.id)
+    assert refused.startswith(f"You cannot have me ping <@&{quiet_role.id}>: it is not")
+    assert "Manage Server" in refused
+    assert mentionable.startswith("New **Honkai: Star Rail** codes")
+    assert by_admin.startswith("New **Zenless Zone Zero** codes")
+    assert allowed.startswith("New **Wuthering Waves** codes")
+    assert sorted(await subscriptions_of(sessions, guild.id)) == sorted(
+        [
+            (str(channel_id), "hsr", str(open_role.id)),
+            (str(channel_id), "zzz", str(quiet_role.id)),
+            (str(channel_id), "wuwa", str(quiet_role.id)),
+        ]
+    )
+
+
 async def test_everyone_role_is_refused(
     dc: FakeDiscord, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
