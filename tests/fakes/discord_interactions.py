@@ -23,6 +23,7 @@ from tests.fakes.discord_rest import (
     JSON_BODY,
     ApiError,
     FormErrors,
+    RateLimitedError,
     RestApi,
     json_response,
 )
@@ -532,6 +533,10 @@ class Interactions:
 
     async def followup(self, request: web.Request) -> web.Response:
         pending = self._followup_target(request)
+        try:
+            headers = self.rest.rate_limit("followup", pending.id)
+        except RateLimitedError as exc:
+            return exc.response
         body: JsonDict = request.get(JSON_BODY) or {}
         errors = FormErrors()
         validate_message_body(body, errors)
@@ -542,8 +547,8 @@ class Interactions:
         async with pending.followup_added:
             pending.followup_added.notify_all()
         if request.query.get("wait", "").lower() in ("1", "true"):
-            return json_response(message.payload)
-        return web.Response(status=204)
+            return json_response(message.payload, 200, headers)
+        return web.Response(status=204, headers=headers)
 
     def _webhook_message(self, request: web.Request) -> tuple[PendingInteraction, SentMessage]:
         pending = self._followup_target(request)
@@ -562,11 +567,15 @@ class Interactions:
 
     async def edit_webhook_message(self, request: web.Request) -> web.Response:
         pending, message = self._webhook_message(request)
+        try:
+            headers = self.rest.rate_limit("followup", pending.id, "PATCH")
+        except RateLimitedError as exc:
+            return exc.response
         body: JsonDict = request.get(JSON_BODY) or {}
         perms = int(pending.payload["app_permissions"])
         self.store.apply_edit(message, body, perms)
         message.payload["flags"] &= ~FLAG_LOADING  # editing a deferred reply completes it
-        return json_response(message.payload)
+        return json_response(message.payload, 200, headers)
 
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
         pending, message = self._webhook_message(request)

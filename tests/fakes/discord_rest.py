@@ -32,6 +32,7 @@ JSON_TYPE = "application/json"  # exactly this: discord.py treats anything else 
 BUCKET_MESSAGE_CREATE = "8d4c2f1e0b9a7d6c5e4f3a2b1c0d9e8f"
 BUCKET_MESSAGE_EDIT = "1f2e3d4c5b6a79880f1e2d3c4b5a6978"
 BUCKET_CROSSPOST = "a0b1c2d3e4f5061728394a5b6c7d8e9f"
+BUCKET_FOLLOWUP = "5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -378,7 +379,8 @@ class RestApi:
         return parsed
 
     def rate_limit(self, route: str, channel_id: int, method: str = "POST") -> dict[str, str]:
-        """Take from a channel's bucket; the headers to send, or raise the 429 answer."""
+        """Take from a channel's bucket (an interaction's, for "followup"); the headers to
+        send, or raise the 429 answer."""
         if not self.settings.rate_limits:
             return {}
         s = self.settings
@@ -386,6 +388,7 @@ class RestApi:
             "create": (s.channel_message_limit, s.channel_message_window, BUCKET_MESSAGE_CREATE),
             "edit": (s.channel_message_limit, s.channel_message_window, BUCKET_MESSAGE_EDIT),
             "crosspost": (s.crosspost_limit, s.crosspost_window, BUCKET_CROSSPOST),
+            "followup": (s.followup_limit, s.followup_window, BUCKET_FOLLOWUP),
         }[route]
         state = self._buckets.get((route, channel_id))
         if state is None:
@@ -395,8 +398,11 @@ class RestApi:
         retry_after = state.take(now)
         headers = state.headers(now, bucket)
         if retry_after > 0:
+            where = (
+                f"/interactions/{channel_id}" if route == "followup" else f"/channels/{channel_id}"
+            )
             self.violations.append(
-                Violation(now, method, f"/channels/{channel_id} ({route})", "user", retry_after)
+                Violation(now, method, f"{where} ({route})", "user", retry_after)
             )
             raise RateLimitedError(rate_limited(retry_after, is_global=False, extra=headers))
         return headers

@@ -123,6 +123,10 @@ class FakeSettings:
     crosspost_window: float = 3600.0
     interaction_deadline: float = 3.0
     followup_ttl: float = 900.0
+    # Follow-ups and edits of one interaction's messages: Discord's webhook bucket, keyed by
+    # the interaction (not bound by the global limit).
+    followup_limit: int = 5
+    followup_window: float = 2.0
     nonce_window: float = 300.0
     heartbeat_interval_ms: int = 41_250
     recommended_shards: int = 1
