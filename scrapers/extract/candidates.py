@@ -24,13 +24,12 @@ MAX_CODES = 2000
 # five characters are mostly words and abbreviations: such a string is a code only where the
 # page's structure declares one, never from prose or typography alone.
 SHORT_CODE = 6
-_DECLARING = (
-    Evidence.REDEEM_LINK
-    | Evidence.COPY_VALUE
-    | Evidence.CODE_TEMPLATE
-    | Evidence.CODE_COLUMN
-    | Evidence.DATA_KEY
-)
+# Structure that names one string a code: a redeem link, a copy button, a wiki code row.
+_EXPLICIT = Evidence.REDEEM_LINK | Evidence.COPY_VALUE | Evidence.CODE_TEMPLATE
+# Structure that holds codes: a "code" column or field, a code span. A short string there is a
+# code when it has digits, stands among other codes, or has a status of its own; "ERROR" in a
+# lone "code" field and "NOTES" in a code column are not.
+_HOLDING = Evidence.CODE_COLUMN | Evidence.DATA_KEY | Evidence.CODE_MARKUP
 # An ordinary word in lower or title case ("Copied", "expired") is button or label text even in
 # a code column; only a redeem link, a copy button, a wiki template or a "code" field makes it
 # a code.
@@ -101,11 +100,10 @@ def resolve(
         if occ.group is not None:
             group_members.setdefault(occ.group, {})[occ.text.upper()] = shape
     good_groups = {name for name, members in group_members.items() if _is_code_group(members)}
+    kept = [occ for occ in kept if _held(occ, shape_of(occ.text), good_groups)]
 
     candidates: dict[str, _Candidate] = {}
     for occ in kept:
-        if len(occ.text) < SHORT_CODE and not _declares_short(occ, good_groups):
-            continue
         shape = shape_of(occ.text)
         shape_points = SHAPE_POINTS[shape]
         if shape is Shape.BRAND and occ.evidence & Evidence.CODE_TEMPLATE:
@@ -173,12 +171,22 @@ def could_qualify(evidence: int, *, grouped: bool) -> bool:
     return points(evidence) + _BEST_SHAPE + (GROUP_BONUS if grouped else 0) >= THRESHOLD
 
 
-def _declares_short(occ: Occurrence, good_groups: set[str]) -> bool:
-    """Whether the page's structure declares a short string a code (a code span counts only
-    among other codes)."""
-    if occ.evidence & _DECLARING:
+def _held(occ: Occurrence, shape: Shape, good_groups: set[str]) -> bool:
+    """Whether a place can make the string a code: any place for most strings; for a short
+    one, structure that declares it; for a word in capitals held only by a "code" field, a
+    record that states its status or sits among other codes."""
+    short = len(occ.text) < SHORT_CODE
+    if not short and not (shape is Shape.CAPS_WORD and occ.evidence & Evidence.DATA_KEY):
         return True
-    return bool(occ.evidence & Evidence.CODE_MARKUP) and occ.group in good_groups
+    if occ.evidence & _EXPLICIT:
+        return True
+    if not occ.evidence & (_HOLDING if short else Evidence.DATA_KEY):
+        return False
+    return (
+        (short and any(ch.isdigit() for ch in occ.text))
+        or occ.group in good_groups
+        or occ.status is not CodeStatus.UNKNOWN
+    )
 
 
 def _is_code_group(members: dict[str, Shape]) -> bool:

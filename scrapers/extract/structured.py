@@ -128,6 +128,8 @@ class _Where:
     depth: int = 0
     # Below a "codes" key: arrays of strings there are code lists, even of one item.
     in_codes: bool = False
+    # The array whose records this point is in: their "code" values form one list.
+    records: str | None = None
 
 
 class DataReader:
@@ -162,6 +164,7 @@ class DataReader:
             section = replace(section, scope=Scope.OURS)
         status = _record_status(obj)
         child = _Where(section, status, where.depth + 1)
+        siblings = where.records
         game_keys = {k: self.scope.of_key(k) for k in obj}
         named = [k for k, s in game_keys.items() if s is not None]
         has_ours = any(s is Scope.OURS for s in game_keys.values())
@@ -177,7 +180,7 @@ class DataReader:
             if key in code_keys:
                 inside = replace(self._keyed(child, key), in_codes=True)
                 if isinstance(item, str):
-                    yield from self._code_value(item, child, None)
+                    yield from self._code_value(item, child, siblings)
                 elif isinstance(item, list):
                     yield from self._array(item, inside, code_key=True)
                 elif isinstance(item, dict):
@@ -279,8 +282,9 @@ class DataReader:
                 for s in strings:
                     yield from self._code_value(s, where, group, listed=not code_key)
                 return
+        records = f"records:{id(items)}"
         for item in items:
-            yield from self._walk(item, replace(where, depth=where.depth + 1))
+            yield from self._walk(item, replace(where, depth=where.depth + 1, records=records))
 
     def _single_token(self, value: str) -> str | None:
         text = value.strip().strip("\"'`\\ ").strip()

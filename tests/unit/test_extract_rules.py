@@ -267,3 +267,30 @@ def test_a_label_line_inside_a_paragraph_of_lines_heads_the_lines_after_it() -> 
         "<ul><li>STARK4Q8PL2ZX - 50 Stellar Jade</li></ul>"
     )
     assert codes(page) == {"RAILK7Q2X9ZP": A, "TRAINK3N8V5QC": A, "STARK4Q8PL2ZX": E}
+
+
+@pytest.mark.parametrize(
+    ("page", "filename"),
+    [
+        ('{"retcode": 0, "data": {"code": "RESET", "message": "ok"}}', "answer.json"),
+        ('{"error": {"code": "QUOTA"}}', "answer.json"),
+        ('{"items": [{"code": "SWORD", "name": "Sword"}]}', "items.json"),
+        ('{"code": "DELETE", "message": "not allowed"}', "answer.json"),
+        (
+            "<table><tr><th>Code</th><th>Notes</th></tr>"
+            "<tr><td>NOTES</td><td>see below</td></tr></table>",
+            "page.html",
+        ),
+    ],
+)
+def test_a_word_in_capitals_alone_in_a_code_field_or_column_is_not_a_code(
+    page: str, filename: str
+) -> None:
+    assert codes(page, HSR, filename) == {}
+
+
+def test_a_short_word_among_other_codes_or_with_a_status_of_its_own_is_a_code() -> None:
+    listed = '[{"code": "OMEGA"}, {"code": "RAILK7Q2X9ZP"}, {"code": "TRAINK3N8V5QC"}]'
+    assert set(codes(listed, HSR, "codes.json")) == {"OMEGA", "RAILK7Q2X9ZP", "TRAINK3N8V5QC"}
+    record = '{"code": "TRUTH", "status": "expired", "rewards": ["Crystals x200"]}'
+    assert codes(record, CATALOG.game("hi3"), "codes.json") == {"TRUTH": E}
