@@ -146,8 +146,8 @@ class Metrics:
             ["game", "outcome"],
             registry=r,
         )
-        self.verify_queue = Gauge(
-            "codecast_verify_queue",
+        self.verification_queue = Gauge(
+            "codecast_verification_queue",
             "Codes queued for verification; `due` those whose time has come.",
             ["state"],
             registry=r,
@@ -214,9 +214,9 @@ class Metrics:
     def observe_verification(self, checked: Checked) -> None:
         self.verification_checks.labels(checked.game, str(checked.answer.outcome)).inc()
 
-    def observe_verify_queue(self, stats: QueueStats, now: datetime) -> None:
-        self.verify_queue.labels("queued").set(stats.length)
-        self.verify_queue.labels("due").set(stats.due)
+    def observe_verification_queue(self, stats: QueueStats, now: datetime) -> None:
+        self.verification_queue.labels("queued").set(stats.length)
+        self.verification_queue.labels("due").set(stats.due)
         age = 0.0 if stats.oldest_due is None else (now - stats.oldest_due).total_seconds()
         self.verification_oldest_due.set(max(0.0, age))
 
@@ -266,7 +266,7 @@ async def refresh_queue(
         log.debug("metrics: queue depth unavailable: %s", exc)
         return
     metrics.observe_queue(depths, now)
-    metrics.observe_verify_queue(verification, now)
+    metrics.observe_verification_queue(verification, now)
 
 
 # --- wrappers at the edges -----------------------------------------------------------------

@@ -4,7 +4,7 @@ It runs in the process that holds the schedule lock (the only one on SQLite). Ea
 the most urgent due code (codes waiting for their announcement first, then rechecks), picks
 an account that may speak for it (has a uid for the game, is not out, is paced, and has not
 used the code's Zenless family on another code), asks once, writes what the answer changed,
-and announces what may now go out (bot/verify_queue.release_held). Between steps it waits
+and announces what may now go out (bot/store/verify_queue.release_held). Between steps it waits
 for the next due time or an account's pace, or for `wake()` from a cycle that found codes.
 """
 

@@ -219,3 +219,32 @@ def test_log_context_nests_and_ends_with_its_block(captured: io.StringIO) -> Non
     assert (outer["game"], outer["source"]) == ("hsr", "game8-hsr")
     assert "chat" not in outer
     assert set(outside) == {"time", "level", "logger", "message"}
+
+
+def test_verification_checks_by_outcome_and_the_queue_age() -> None:
+    from datetime import UTC, datetime
+
+    from bot.app.verifier import Checked
+    from bot.core.verification import Outcome
+    from bot.store.verify_queue import QueueStats
+    from scrapers.verify import Answer
+
+    metrics = Metrics()
+    valid = Answer(Outcome.VALID, -2017, "This Redemption Code is already in use")
+    out = Answer(Outcome.ACCOUNT_OUT, -1071, "Please log in to your account first")
+    for answer in (valid, valid, out):
+        metrics.observe_verification(Checked("genshin", "GENSHINGIFT", "alt-1", answer))
+    assert (
+        value(metrics, "codecast_verification_checks_total", game="genshin", outcome="valid") == 2
+    )
+    assert (
+        value(metrics, "codecast_verification_checks_total", game="genshin", outcome="account-out")
+        == 1
+    )
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    metrics.observe_verification_queue(QueueStats(5, 2, now - timedelta(seconds=42)), now)
+    assert value(metrics, "codecast_verification_queue", state="queued") == 5
+    assert value(metrics, "codecast_verification_queue", state="due") == 2
+    assert value(metrics, "codecast_verification_oldest_due_seconds") == 42
+    metrics.observe_verification_queue(QueueStats(5, 0, None), now)
+    assert value(metrics, "codecast_verification_oldest_due_seconds") == 0

@@ -1,0 +1,88 @@
+"""`codecast verify --game GAME CODE`: one check by hand against the fake redeem endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from tests.fakes.redeem import FakeRedeem
+
+UID = "700000001"
+
+
+def environment(tmp_path: Path, redeem: FakeRedeem, accounts: Path) -> dict[str, str]:
+    builtin = (Path(__file__).resolve().parents[2] / "bot" / "core" / "catalog.toml").read_text()
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        builtin.replace(
+            "https://sg-hk4e-api.hoyoverse.com/common/apicdkey/api/webExchangeCdkey",
+            redeem.url("hk4e_global"),
+        ),
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODECAST_")}
+    env.update(
+        CODECAST_CATALOG=str(catalog),
+        CODECAST_VERIFY_ACCOUNTS_FILE=str(accounts),
+        CODECAST_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'untouched.db'}",
+        CODECAST_LOG_LEVEL="DEBUG",
+    )
+    return env
+
+
+async def verify(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "verify",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_verify_prints_the_verdict_and_touches_no_database(tmp_path: Path) -> None:
+    async with FakeRedeem(pace=0.0) as redeem:
+        redeem.answer("hk4e_global", "GENSHINGIFT", -2017)
+        account = redeem.add_account("alt-1", {"hk4e_global": UID})
+        accounts = tmp_path / "accounts.toml"
+        accounts.write_text(
+            f'[[accounts]]\nname = "alt-1"\ncookie = "{account.cookie}"\n'
+            f'uids = {{ genshin = {{ uid = "{UID}", region = "os_usa" }} }}\n',
+            encoding="utf-8",
+        )
+        accounts.chmod(0o600)
+        env = environment(tmp_path, redeem, accounts)
+        code, out, err = await verify("--game", "genshin", "GENSHINGIFT", env=env)
+        assert code == 0, err
+        assert json.loads(out) == {
+            "game": "genshin",
+            "code": "GENSHINGIFT",
+            "account": "alt-1",
+            "retcode": -2017,
+            "message": "This Redemption Code is already in use",
+            "outcome": "valid",
+            "verification": "valid",
+        }
+        assert [s.params["cdkey"] for s in redeem.seen] == ["GENSHINGIFT"]
+        assert account.cookie_token not in out + err
+        assert not (tmp_path / "untouched.db").exists()
+
+        code, _, err = await verify("--game", "hi3", "TRUTH", env=env)
+        assert code == 2
+        assert "hi3 has no redeem endpoint" in err
+        code, _, err = await verify("--game", "hsr", "STARRAILGIFT", env=env)
+        assert code == 2
+        assert "no account has a uid for hsr" in err
+        code, _, err = await verify("--game", "genshin", "--account", "alt-9", "X1Y2Z3", env=env)
+        assert code == 2
+        assert "no account 'alt-9'" in err
+        assert len(redeem.seen) == 1
