@@ -103,6 +103,12 @@ FAMILIES: tuple[Family, ...] = (
     Family("bluearchive", ("blue archive",), ("bluearchive",)),
     Family("snowbreak", ("snowbreak",), ("snowbreak",)),
     Family("azurlane", ("azur lane",), ("azurlane",)),
+    Family("afkjourney", ("afk journey", "afk arena"), ("afkjourney", "afkarena")),
+    Family("raid", ("raid: shadow legends", "raid shadow legends"), ("raidshadowlegends",)),
+    Family("gfl2", ("girls' frontline 2", "girls frontline 2"), ("gfl2", "girlsfrontline2")),
+    Family("sololeveling", ("solo leveling: arise", "solo leveling arise"), ("sololeveling",)),
+    Family("dna", ("duet night abyss",), ("duetnightabyss",)),
+    Family("realmscollide", ("avatar: realms collide",), ("realmscollide",)),
 )
 
 

@@ -294,3 +294,13 @@ def test_a_short_word_among_other_codes_or_with_a_status_of_its_own_is_a_code() 
     assert set(codes(listed, HSR, "codes.json")) == {"OMEGA", "RAILK7Q2X9ZP", "TRAINK3N8V5QC"}
     record = '{"code": "TRUTH", "status": "expired", "rewards": ["Crystals x200"]}'
     assert codes(record, CATALOG.game("hi3"), "codes.json") == {"TRUTH": E}
+
+
+def test_a_page_titled_with_another_games_name_has_none_of_our_codes() -> None:
+    # A code tracker's page for another game, in the same format as its pages for ours.
+    page = (
+        "# Raid: Shadow Legends\n\n## Codes Known to the Tracker\n\n"
+        "### [`INTHEWEBK2`](https://tracker.example/copy/?code=INTHEWEBK2)\n\n"
+        "### [`TOALLFROM7Q`](https://tracker.example/copy/?code=TOALLFROM7Q)\n"
+    )
+    assert codes(page, GENSHIN, "codes.md") == {}
