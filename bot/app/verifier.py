@@ -179,7 +179,11 @@ class Verifier:
                 await self._announce(released)
                 continue
             if not speakers:
-                continue  # no usable account for the game: release_held lets it go
+                # No usable account for the game: release_held lets a waiting code go by the
+                # trust rules; the code steps aside so it does not keep other games waiting.
+                async with self.sessions.begin() as session:
+                    await verify_queue.postpone(session, code.id, now + self.policy.recheck)
+                continue
             ready = [a for a in speakers if self.pacer.is_ready(a.name, now)]
             if not ready:
                 at = min(self.pacer.ready_at(a.name) or now for a in speakers)

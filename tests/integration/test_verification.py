@@ -396,3 +396,22 @@ async def test_zenless_family_siblings_need_an_account_that_did_not_use_the_fami
         third = rows["ZZZ01CCCC"]
         assert third.verification == Verification.UNVERIFIED
         assert third.verify_answer == "every account has used the ZZZ01 family"
+
+
+async def test_codes_no_account_can_check_do_not_keep_others_waiting(
+    fake: FakeRedeem, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    async with build_http(1.0) as http:
+        world = await make_world(fake, sessions, clock, http, "alt-1")
+        fake.answer("hk4e_global", "FIRSTCODE1", -1071)
+        world.scraper.pages["wiki"] = ["FIRSTCODE1"]
+        next(iter(fake.accounts.values())).expired = True
+        await world.pipeline.scrape_cycle()
+        await world.steps(2)
+        # The account is out: the code is announced by the trust rules, and out of the way.
+        assert await world.announced() == [["FIRSTCODE1"]]
+        row = await world.code("FIRSTCODE1")
+        assert row.verify_next_at is not None
+        assert row.verify_next_at > clock()
+        async with sessions() as session:
+            assert await verify_queue.due_codes(session, clock()) == []
