@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bot.app.daemon import build_app
-from bot.core.settings import Settings
+from bot.app.settings import Settings
 from tests.demo import stock
 from tests.fakes.source_site import FixtureSite
 

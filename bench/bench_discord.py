@@ -63,9 +63,9 @@ def rss_kb() -> int:
 
 async def bot_process() -> None:
     """codecast's Discord side alone: the service and the delivery worker, until SIGTERM."""
-    from bot.core.settings import Settings
+    from bot.app.settings import Settings
     from notifiers.delivery import DeliveryWorker
-    from notifiers.discord import build_service
+    from notifiers.discord.wiring import build_service
 
     settings = Settings()
     engine = database.create_engine(settings.database_url)

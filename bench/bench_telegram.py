@@ -34,14 +34,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.app.settings import Settings  # noqa: E402
 from bot.core.catalog import load_catalog  # noqa: E402
 from bot.core.domain import Announcement, Platform  # noqa: E402
-from bot.core.settings import Settings  # noqa: E402
 from bot.store import database, repository  # noqa: E402
 from bot.store.outbox import Delivery  # noqa: E402
 from notifiers.delivery import DeliveryWorker  # noqa: E402
-from notifiers.telegram import TelegramLimits, build_service  # noqa: E402
+from notifiers.telegram.limits import TelegramLimits  # noqa: E402
 from notifiers.telegram.service import TelegramService  # noqa: E402
+from notifiers.telegram.wiring import build_service  # noqa: E402
 from tests.fakes.telegram_api import DEFAULT_TOKEN  # noqa: E402
 from tests.seed import add_code, add_subscriptions  # noqa: E402
 

@@ -27,10 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.app.settings import Settings  # noqa: E402
+
 from bot.app.verifier import Verifier  # noqa: E402
 from bot.core.catalog import parse_catalog  # noqa: E402
 from bot.core.domain import Platform  # noqa: E402
-from bot.core.settings import Settings  # noqa: E402
 from bot.core.verification import Policy  # noqa: E402
 from bot.store import database, repository, verify_queue  # noqa: E402
 from bot.store.models import CodeRow  # noqa: E402

@@ -23,7 +23,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app.logs import configure_logging
-from bot.core.settings import Settings
+from bot.app.settings import Settings
 from tests.fakes.source_site import FixtureSite, Page
 from tests.recorded import LOCAL_FIXTURES, SHARED_FIXTURES
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.app.logs import configure_logging
+from bot.app.settings import Settings
 from bot.core.catalog import CatalogError, load_catalog
-from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,14 @@ from bot.app.leader import ScheduleLock, lead
 from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
 from bot.app.pipeline import CycleReport, Pipeline
 from bot.app.schedule import SCRAPE_JOB_ID, build_scheduler
+from bot.app.settings import Role, Settings
 from bot.app.verifier import Verifier, VerifierTask, policy_from, verify_new_codes
 from bot.core.catalog import Catalog, load_catalog
 from bot.core.domain import Platform
-from bot.core.settings import Role, Settings
 from bot.site.publish import SitePublisher
 from bot.store import database
 from notifiers.delivery import DeliveryWorker, RetryPolicy
+from notifiers.registry import PlatformParts, build_platforms
 from notifiers.service import ChatService
 from scrapers import SCRAPERS
 from scrapers.base import Fetcher
@@ -142,27 +143,9 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
 def build_services(
     settings: Settings, catalog: Catalog, sessions: async_sessionmaker[AsyncSession]
 ) -> list[ChatService]:
-    """The chat platforms whose tokens are set; the others are off, with one line each."""
-    services: list[ChatService] = []
-    if settings.telegram_token is None:
-        log.info("Telegram is off: TELEGRAM_TOKEN is not set")
-    else:
-        from notifiers.telegram import build_service as build_telegram
-
-        services.append(
-            build_telegram(
-                settings, catalog, sessions, utc_now, expiry_check=settings.expiry_check
-            )
-        )
-    if settings.discord_token is None:
-        log.info("Discord is off: DISCORD_TOKEN is not set")
-    else:
-        from notifiers.discord import build_service as build_discord
-
-        services.append(
-            build_discord(settings, catalog, sessions, utc_now, expiry_check=settings.expiry_check)
-        )
-    return services
+    """The chat platforms that are on (a token set); the others are off, with one line each."""
+    parts = PlatformParts(catalog, sessions, utc_now, settings.expiry_check)
+    return build_platforms(settings, parts)
 
 
 async def build_app(

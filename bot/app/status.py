@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.core.settings import Settings
+from bot.app.settings import Settings
 from bot.store import database, outbox, repository, verify_queue
 
 

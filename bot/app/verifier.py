@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app.settings import Settings
 from bot.core.catalog import Catalog
 from bot.core.domain import CodeStatus, Game
-from bot.core.settings import Settings
 from bot.core.verification import (
     VERDICTS,
     CodeCheck,

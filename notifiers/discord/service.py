@@ -11,7 +11,7 @@ from discord.http import Route
 
 from bot.core.domain import Platform
 from notifiers.delivery import Sender
-from notifiers.discord.bot import CodecastClient
+from notifiers.discord.client import CodecastClient
 from notifiers.discord.sender import DiscordSender
 from notifiers.expiry import ExpiryWatcher, stop_task
 

@@ -19,8 +19,8 @@ from telegram.error import InvalidToken
 
 from bot.core.domain import Platform
 from notifiers.expiry import ExpiryWatcher, stop_task
-from notifiers.telegram.bot import TelegramApp, TelegramCommands
 from notifiers.telegram.format import COMMANDS
+from notifiers.telegram.handlers import TelegramApp, TelegramCommands
 from notifiers.telegram.sender import TelegramSender
 
 log = logging.getLogger(__name__)

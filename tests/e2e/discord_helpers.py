@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app.settings import Settings
 from bot.core.catalog import Catalog, load_catalog
 from bot.core.domain import Platform
-from bot.core.settings import Settings
 from bot.store import repository
 from bot.store.models import CodeRow, DeliveryRow, SubscriptionRow
 from notifiers.delivery import DeliveryWorker
-from notifiers.discord import DiscordService, build_service
+from notifiers.discord.service import DiscordService
+from notifiers.discord.wiring import build_service
 from notifiers.expiry import EXPIRY_CHECK_SECONDS
 from tests.conftest import FakeClock
 from tests.fakes.discord_api import FakeDiscord

@@ -12,14 +12,16 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app.settings import Settings
 from bot.core.catalog import Catalog, load_catalog
 from bot.core.domain import Platform
-from bot.core.settings import Settings
 from bot.store import repository
 from bot.store.models import CodeRow, DeliveryRow, SubscriptionRow
 from notifiers.delivery import DeliveryWorker, RetryPolicy
-from notifiers.telegram import FloodRule, TelegramLimits, build_service
+from notifiers.telegram.limits import TelegramLimits
 from notifiers.telegram.service import TelegramService
+from notifiers.telegram.updates import FloodRule
+from notifiers.telegram.wiring import build_service
 from tests.fakes.telegram_api import CallbackAnswer, FakeChat, FakeTelegram, FakeUser, SentMessage
 
 CATALOG = load_catalog()

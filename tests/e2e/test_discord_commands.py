@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.catalog import parse_catalog
 from bot.core.domain import Platform
 from bot.store import database, repository
-from notifiers.discord import build_service
-from notifiers.discord.bot import minimal_intents
+from notifiers.discord.client import minimal_intents
+from notifiers.discord.wiring import build_service
 from tests.conftest import FakeClock
 from tests.e2e.discord_helpers import (
     CATALOG,

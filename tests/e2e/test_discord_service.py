@@ -8,7 +8,7 @@ import discord
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from notifiers.discord import build_service
+from notifiers.discord.wiring import build_service
 from tests.conftest import FakeClock
 from tests.e2e.discord_helpers import (
     CATALOG,

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store import database
-from notifiers.telegram import FloodRule, TelegramLimits
-from notifiers.telegram.updates import slow_down_text
+from notifiers.telegram.limits import TelegramLimits
+from notifiers.telegram.updates import FloodRule, slow_down_text
 from tests.e2e.telegram_helpers import (
     add_codes,
     ask,

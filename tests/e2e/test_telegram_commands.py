@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import InvalidToken, NetworkError
 
 from bot.store import database
-from notifiers.telegram import build_service
 from notifiers.telegram.format import COMMANDS
 from notifiers.telegram.service import TelegramService, WebhookSecretError
+from notifiers.telegram.wiring import build_service
 from tests.e2e.telegram_helpers import (
     CATALOG,
     add_codes,
@@ -354,7 +354,7 @@ async def test_a_failing_handler_is_logged_with_its_traceback_and_answered_brief
     finally:
         await engine.dispose()
     assert text == "Sorry, something went wrong on my side. Please try again in a minute."
-    [record] = [r for r in caplog.records if r.name == "notifiers.telegram.bot"]
+    [record] = [r for r in caplog.records if r.name == "notifiers.telegram.handlers"]
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
     assert "no such table" in str(record.exc_info[1])

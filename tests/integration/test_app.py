@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.app.daemon import build_app
-from bot.core.settings import Settings
+from bot.app.settings import Settings
 from bot.store.database import DatabaseNotReady
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
 

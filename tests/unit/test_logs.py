@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.app.logs import RedactSecrets, configure_logging
-from bot.core.settings import Settings
+from bot.app.settings import Settings
 
 TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 DISCORD_TOKEN = "MTA4MjM0NTY3ODkwMTIzNDU2Nw.GhIjKl.abcdefghijklmnopqrstuvwxyz012345678"

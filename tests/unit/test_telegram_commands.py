@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.catalog import load_catalog
-from notifiers.telegram.commands import (
+from notifiers.telegram.arguments import (
     choose_games,
     find_game,
     split_target,

@@ -1,13 +1,24 @@
-"""Settings from the environment or `.env`, with the names DESIGN.md makes public."""
+"""Settings from the environment or `.env`, with the names DESIGN.md makes public.
+
+The core's own settings are here; each delivery target kind brings its own section
+(notifiers/<kind>/settings.py), and `Settings` is all of them read at once, so every name
+stays flat (`TELEGRAM_TOKEN`, `CODECAST_DATABASE_URL`).
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notifiers.discord.settings import DiscordSettings
+from notifiers.telegram.settings import TelegramSettings
+
+SETTINGS_CONFIG = SettingsConfigDict(
+    env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+)
 
 
 class Role(StrEnum):
@@ -19,10 +30,10 @@ class Role(StrEnum):
     BOTS = "bots"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+class CoreSettings(BaseSettings):
+    """What codecast itself needs: database, site, sources, delivery, verification."""
+
+    model_config = SETTINGS_CONFIG
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./data/codecast.db", alias="CODECAST_DATABASE_URL"
@@ -77,81 +88,10 @@ class Settings(BaseSettings):
     # How often the bots look for sent messages whose codes expired, to edit them.
     expiry_check: float = Field(default=60.0, gt=0, alias="CODECAST_EXPIRY_CHECK")
 
-    # Chat platforms: a platform whose token is missing is off.
-    discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
-    telegram_token: SecretStr | None = Field(default=None, alias="TELEGRAM_TOKEN")
-    telegram_api_url: str | None = Field(default=None, alias="CODECAST_TELEGRAM_API_URL")
-    discord_api_url: str | None = Field(default=None, alias="CODECAST_DISCORD_API_URL")
-
-    # Discord: sharding (scale-out splits shard ids across processes), command sync, sending.
-    discord_shard_count: int | None = Field(
-        default=None, gt=0, alias="CODECAST_DISCORD_SHARD_COUNT"
-    )
-    discord_shard_ids: Annotated[list[int] | None, NoDecode] = Field(
-        default=None, alias="CODECAST_DISCORD_SHARD_IDS"
-    )
-    discord_test_guild_id: int | None = Field(default=None, alias="CODECAST_DISCORD_TEST_GUILD_ID")
-    discord_crosspost: bool = Field(default=False, alias="CODECAST_DISCORD_CROSSPOST")
-    discord_global_rate: float = Field(default=50.0, gt=0, alias="CODECAST_DISCORD_GLOBAL_RATE")
-    discord_channel_messages: int = Field(
-        default=5, gt=0, alias="CODECAST_DISCORD_CHANNEL_MESSAGES"
-    )
-    discord_channel_window: float = Field(
-        default=5.0, gt=0, alias="CODECAST_DISCORD_CHANNEL_WINDOW"
-    )
-    discord_max_ratelimit_wait: float = Field(
-        default=30.0, ge=30.0, alias="CODECAST_DISCORD_MAX_RATELIMIT_WAIT"
-    )
-
-    # Telegram: webhook instead of polling when a URL is set; sending limits (Bot FAQ values).
-    telegram_webhook_url: str | None = Field(default=None, alias="CODECAST_TELEGRAM_WEBHOOK_URL")
-    telegram_webhook_secret: SecretStr | None = Field(
-        default=None, alias="CODECAST_TELEGRAM_WEBHOOK_SECRET"
-    )
-    telegram_webhook_listen: str = Field(
-        default="127.0.0.1", alias="CODECAST_TELEGRAM_WEBHOOK_LISTEN"
-    )
-    telegram_webhook_port: int = Field(
-        default=8443, gt=0, lt=65536, alias="CODECAST_TELEGRAM_WEBHOOK_PORT"
-    )
-    telegram_rate_overall: float = Field(
-        default=30.0, ge=0, alias="CODECAST_TELEGRAM_RATE_OVERALL"
-    )  # messages per second for the whole bot; 0 turns the limit off
-    telegram_rate_per_chat: float = Field(
-        default=1.0, ge=0, alias="CODECAST_TELEGRAM_RATE_PER_CHAT"
-    )  # messages per second to one chat
-    telegram_rate_per_group: float = Field(
-        default=20.0, ge=0, alias="CODECAST_TELEGRAM_RATE_PER_GROUP"
-    )  # messages per minute to one group or channel
-    telegram_connections: int = Field(default=32, gt=0, alias="CODECAST_TELEGRAM_CONNECTIONS")
-
-    @field_validator(
-        "discord_token",
-        "telegram_token",
-        "indexnow_key",
-        "telegram_webhook_url",
-        "telegram_webhook_secret",
-        mode="before",
-    )
+    @field_validator("indexnow_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
-
-    @field_validator("discord_shard_ids", mode="before")
-    @classmethod
-    def _shard_id_list(cls, value: object) -> object:
-        """`0,1,2` or a JSON list; empty means all shards."""
-        if value in ("", None):
-            return None
-        if isinstance(value, str):
-            text = value.strip().strip("[]")
-            return [int(part) for part in text.split(",") if part.strip()]
-        return value
-
-    @field_validator("discord_test_guild_id", "discord_shard_count", mode="before")
-    @classmethod
-    def _empty_number_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
     @field_validator("metrics_port", mode="before")
     @classmethod
@@ -166,3 +106,9 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+class Settings(CoreSettings, TelegramSettings, DiscordSettings):
+    """Every section at once: the core's and one per delivery target kind in the registry."""
+
+    model_config = SETTINGS_CONFIG

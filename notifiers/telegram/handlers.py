@@ -34,7 +34,7 @@ from bot.core.domain import Game, Platform
 from bot.store import repository
 from notifiers.telegram import format as fmt
 from notifiers.telegram.admin import AdminCache, may_change
-from notifiers.telegram.commands import (
+from notifiers.telegram.arguments import (
     choose_games,
     split_target,
     unknown_games_text,

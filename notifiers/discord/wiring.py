@@ -1,0 +1,78 @@
+"""Discord wired from its settings: the client, its commands, sender and expiry editor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.catalog import Catalog
+from notifiers.discord.client import CodecastClient
+from notifiers.discord.commands import CommandContext
+from notifiers.discord.sender import DiscordSender, SendLimits
+from notifiers.discord.service import DiscordService
+from notifiers.discord.settings import DiscordSettings
+from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
+from notifiers.registry import PlatformParts
+
+
+def build_service(
+    settings: DiscordSettings,
+    catalog: Catalog,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    *,
+    expiry_check: float = EXPIRY_CHECK_SECONDS,
+    **client_options: Any,
+) -> DiscordService:
+    """The Discord bot as settings describe it; `client_options` go to discord.py's client."""
+    if settings.discord_token is None:
+        raise ValueError("DISCORD_TOKEN is not set")
+    context = CommandContext(
+        catalog=catalog,
+        sessions=sessions,
+        clock=clock,
+        source_names={s.id: s.name or s.id for s in catalog.sources},
+    )
+
+    def make_client() -> CodecastClient:
+        client = CodecastClient(
+            sessions=sessions,
+            clock=clock,
+            shard_count=settings.discord_shard_count,
+            shard_ids=settings.discord_shard_ids,
+            max_ratelimit_timeout=settings.discord_max_ratelimit_wait,
+            **client_options,
+        )
+        client.install_commands(context)
+        return client
+
+    client = make_client()
+    sender = DiscordSender(
+        client,
+        catalog,
+        limits=SendLimits(
+            global_per_second=settings.discord_global_rate,
+            channel_messages=settings.discord_channel_messages,
+            channel_window=settings.discord_channel_window,
+        ),
+        crosspost=settings.discord_crosspost,
+    )
+    return DiscordService(
+        client,
+        sender,
+        make_client=make_client,
+        token=settings.discord_token.get_secret_value(),
+        api_url=settings.discord_api_url,
+        test_guild_id=settings.discord_test_guild_id,
+        expiry=ExpiryWatcher(sender, sessions, clock=clock, interval=expiry_check),
+    )
+
+
+def build(settings: DiscordSettings, parts: PlatformParts) -> DiscordService:
+    """The registry's entry: the bot as the settings describe it."""
+    return build_service(
+        settings, parts.catalog, parts.sessions, parts.clock, expiry_check=parts.expiry_check
+    )

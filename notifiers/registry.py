@@ -1,0 +1,80 @@
+"""The chat platforms codecast can announce to: one line each, built only when switched on.
+
+A platform is one package under notifiers/ with a settings section (`settings.py`, read with
+the others into one `Settings`), a `wiring.build` that makes its `ChatService` from that
+section, and a line here. Its client library is imported only when it is on, so a
+Telegram-only daemon never loads discord.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.catalog import Catalog
+from bot.core.domain import Platform
+from notifiers.discord.settings import DiscordSettings
+from notifiers.service import ChatService
+from notifiers.telegram.settings import TelegramSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlatformParts:
+    """What every platform is built from, besides its own settings section."""
+
+    catalog: Catalog
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime]
+    expiry_check: float
+
+
+@dataclass(frozen=True)
+class PlatformKind:
+    platform: Platform
+    # The settings section this platform reads (the composed Settings includes it).
+    settings: type[Any]
+    # Why the platform is off in these settings (None: it is on).
+    off: Callable[[Any], str | None]
+    # "module:function" that builds the service from (settings, parts); imported when on.
+    build: str
+
+    def service(self, settings: Any, parts: PlatformParts) -> ChatService:
+        module, _, name = self.build.partition(":")
+        build = getattr(importlib.import_module(module), name)
+        return cast(ChatService, build(settings, parts))
+
+
+PLATFORMS: tuple[PlatformKind, ...] = (
+    PlatformKind(
+        Platform.TELEGRAM,
+        TelegramSettings,
+        TelegramSettings.telegram_off,
+        "notifiers.telegram.wiring:build",
+    ),
+    PlatformKind(
+        Platform.DISCORD,
+        DiscordSettings,
+        DiscordSettings.discord_off,
+        "notifiers.discord.wiring:build",
+    ),
+)
+
+
+def build_platforms(settings: Any, parts: PlatformParts) -> list[ChatService]:
+    """The platforms that are on in `settings`; the others are off, with one line each."""
+    services = []
+    for kind in PLATFORMS:
+        reason = kind.off(settings)
+        if reason is not None:
+            log.info("%s is off: %s", kind.platform.value.capitalize(), reason)
+            continue
+        services.append(kind.service(settings, parts))
+    return services

@@ -1,0 +1,51 @@
+"""Telegram's section of the settings: token, Bot API address, webhook and sending limits."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TelegramSettings(BaseSettings):
+    """Telegram is on when `TELEGRAM_TOKEN` is set."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_token: SecretStr | None = Field(default=None, alias="TELEGRAM_TOKEN")
+    # A local Bot API server (python-telegram-bot's base_url; the token is appended).
+    telegram_api_url: str | None = Field(default=None, alias="CODECAST_TELEGRAM_API_URL")
+    # Webhook instead of polling when a URL is set.
+    telegram_webhook_url: str | None = Field(default=None, alias="CODECAST_TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, alias="CODECAST_TELEGRAM_WEBHOOK_SECRET"
+    )
+    telegram_webhook_listen: str = Field(
+        default="127.0.0.1", alias="CODECAST_TELEGRAM_WEBHOOK_LISTEN"
+    )
+    telegram_webhook_port: int = Field(
+        default=8443, gt=0, lt=65536, alias="CODECAST_TELEGRAM_WEBHOOK_PORT"
+    )
+    # Sending limits (the Bot FAQ's values); 0 turns one off.
+    telegram_rate_overall: float = Field(
+        default=30.0, ge=0, alias="CODECAST_TELEGRAM_RATE_OVERALL"
+    )  # messages per second for the whole bot
+    telegram_rate_per_chat: float = Field(
+        default=1.0, ge=0, alias="CODECAST_TELEGRAM_RATE_PER_CHAT"
+    )  # messages per second to one chat
+    telegram_rate_per_group: float = Field(
+        default=20.0, ge=0, alias="CODECAST_TELEGRAM_RATE_PER_GROUP"
+    )  # messages per minute to one group or channel
+    telegram_connections: int = Field(default=32, gt=0, alias="CODECAST_TELEGRAM_CONNECTIONS")
+
+    @field_validator(
+        "telegram_token", "telegram_webhook_url", "telegram_webhook_secret", mode="before"
+    )
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    def telegram_off(self) -> str | None:
+        """Why Telegram is off, or None when it is on."""
+        return "TELEGRAM_TOKEN is not set" if self.telegram_token is None else None

@@ -1,0 +1,121 @@
+"""Telegram wired from its settings: the Application, its handlers, sender and expiry editor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import ApplicationBuilder
+
+from bot.core.catalog import Catalog
+from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
+from notifiers.limits import Rate
+from notifiers.registry import PlatformParts
+from notifiers.telegram.admin import AdminCache
+from notifiers.telegram.expiry import TelegramEditor
+from notifiers.telegram.handlers import TelegramApp, TelegramCommands
+from notifiers.telegram.limits import SendLimits, TelegramLimits
+from notifiers.telegram.ratelimit import TelegramRateLimiter
+from notifiers.telegram.sender import TelegramSender
+from notifiers.telegram.service import TelegramService, Webhook, webhook_secret
+from notifiers.telegram.settings import TelegramSettings
+from notifiers.telegram.transport import AiohttpRequest
+from notifiers.telegram.updates import ChatOrderedUpdates, FloodRule
+
+
+def file_url_for(api_url: str) -> str:
+    """A local Bot API server serves files next to the API: …/bot → …/file/bot."""
+    base = api_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+def limits_from(settings: TelegramSettings) -> TelegramLimits:
+    """The sending limits in the settings; 0 turns one off."""
+
+    def rate(count: float, seconds: float) -> Rate | None:
+        return Rate(count, seconds) if count > 0 else None
+
+    return TelegramLimits(
+        overall=rate(settings.telegram_rate_overall, 1.0),
+        per_chat=rate(settings.telegram_rate_per_chat, 1.0),
+        per_group=rate(settings.telegram_rate_per_group, 60.0),
+    )
+
+
+def build_application(
+    settings: TelegramSettings,
+    send: AiohttpRequest,
+    poll: AiohttpRequest | None,
+    limits: SendLimits,
+    flood: FloodRule | None = None,
+) -> TelegramApp:
+    """The Application on codecast's transport; without `poll`, updates come by webhook.
+
+    Every call of its bot goes through `limits` (the rate limiter), and its updates run in
+    parallel across chats, in order within each (the update processor).
+    """
+    if settings.telegram_token is None:
+        raise ValueError("TELEGRAM_TOKEN is not set")
+    # No `Defaults`: every call states its parse mode, and without them ExtBot skips a pass
+    # over the arguments of each of the many sends.
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .request(send)
+        .rate_limiter(TelegramRateLimiter(limits))
+        .concurrent_updates(ChatOrderedUpdates(flood=flood))
+        .job_queue(None)
+    )
+    if settings.telegram_api_url:
+        builder = builder.base_url(settings.telegram_api_url).base_file_url(
+            file_url_for(settings.telegram_api_url)
+        )
+    builder = builder.updater(None) if poll is None else builder.get_updates_request(poll)
+    return builder.build()
+
+
+def build_service(
+    settings: TelegramSettings,
+    catalog: Catalog,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    *,
+    limits: TelegramLimits | None = None,
+    expiry_check: float = EXPIRY_CHECK_SECONDS,
+    flood: FloodRule | None = None,
+) -> TelegramService:
+    """Wire the bot once; nothing connects until `start()`."""
+    webhook = None
+    if settings.telegram_webhook_url:
+        configured = settings.telegram_webhook_secret
+        webhook = Webhook(
+            url=settings.telegram_webhook_url,
+            secret=webhook_secret(configured.get_secret_value() if configured else None),
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+        )
+    send = AiohttpRequest(pool_size=settings.telegram_connections)
+    # Long polls get their own connection, so they never hold one that sends need.
+    poll = AiohttpRequest(pool_size=1) if webhook is None else None
+    send_limits = SendLimits(limits or limits_from(settings))
+    application = build_application(settings, send, poll, send_limits, flood)
+    sender = TelegramSender(application.bot, catalog, sessions, clock=clock, limits=send_limits)
+    commands = TelegramCommands(catalog, sessions, clock=clock, admins=AdminCache(application.bot))
+    commands.register(application)
+    expiry = ExpiryWatcher(
+        TelegramEditor(application.bot, catalog),
+        sessions,
+        clock=clock,
+        interval=expiry_check,
+    )
+    return TelegramService(application, sender, commands, expiry=expiry, webhook=webhook)
+
+
+def build(settings: TelegramSettings, parts: PlatformParts) -> TelegramService:
+    """The registry's entry: the bot as the settings describe it."""
+    return build_service(
+        settings, parts.catalog, parts.sessions, parts.clock, expiry_check=parts.expiry_check
+    )
