@@ -6,6 +6,7 @@ from typing import Protocol
 
 from bot.core.domain import Platform
 from notifiers.delivery import Sender
+from notifiers.expiry import ExpiryWatcher
 
 
 class ChatService(Protocol):
@@ -17,6 +18,10 @@ class ChatService(Protocol):
 
     @property
     def sender(self) -> Sender: ...
+
+    # Edits sent announcements when their codes expire; None when the platform cannot edit.
+    @property
+    def expiry(self) -> ExpiryWatcher | None: ...
 
     async def start(self, *, commands: bool = True) -> None:
         """Log in; with `commands`, also listen for users' commands. Returns once running."""
