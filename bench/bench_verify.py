@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app.settings import Settings  # noqa: E402
-
 from bot.app.verifier import Verifier  # noqa: E402
 from bot.core.catalog import parse_catalog  # noqa: E402
 from bot.core.domain import Platform  # noqa: E402
