@@ -10,7 +10,7 @@ from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, Game, ScrapedCode
 from scrapers.extract.games import GameScope, Scope
 from scrapers.extract.model import Evidence, Finding, Occurrence, evidence_names, points
 from scrapers.extract.shape import SHAPE_POINTS, STRONG_SHAPES, Shape, classify
-from scrapers.extract.vocabulary import is_word
+from scrapers.extract.vocabulary import camel_parts, is_word
 
 # A string becomes a code at this many points. Structure alone (a "code" field, a redeem link,
 # a wiki code row) reaches it for anything but a plain lower-case or title-case word; typography
@@ -112,6 +112,14 @@ def resolve(
         elif occ.evidence & Evidence.REDEEM_HOST and shape is not Shape.BRAND:
             # The game's own redeem site opened with this code: whatever it looks like.
             shape_points = max(shape_points, 0)
+        elif (
+            shape in (Shape.CAMEL, Shape.CAMEL_WORDS)
+            and occ.evidence & Evidence.ADJ_KEYWORD
+            and _named_after_game(occ.text, scope)
+        ):
+            # "the codes GenshinGalaxy and GenshinEpic": the game's name opening a word the
+            # page calls a code (and only then: tools are named that way too).
+            shape_points = SHAPE_POINTS[Shape.TAGGED]
         score = points(occ.evidence) + shape_points
         if occ.group in good_groups and shape_points >= 0:
             score += GROUP_BONUS
@@ -169,6 +177,17 @@ _BEST_SHAPE = max(SHAPE_POINTS.values())
 def could_qualify(evidence: int, *, grouped: bool) -> bool:
     """False when a place gives too little evidence for any string to become a code there."""
     return points(evidence) + _BEST_SHAPE + (GROUP_BONUS if grouped else 0) >= THRESHOLD
+
+
+def _named_after_game(text: str, scope: GameScope) -> bool:
+    """ "GenshinGalaxy": the game's name, then capitalised words (no acronyms, no digits)."""
+    upper = text.upper()
+    for prefix in scope.code_prefixes:
+        rest = text[len(prefix) :]
+        if upper.startswith(prefix) and len(rest) >= 3 and rest[0].isupper():
+            parts = camel_parts(rest)
+            return all(len(p) > 1 and p[0].isupper() and p[1:].islower() for p in parts)
+    return False
 
 
 def _held(occ: Occurrence, shape: Shape, good_groups: set[str]) -> bool:

@@ -63,18 +63,23 @@ def has_keyword(text: str) -> bool:
     return KEYWORD.search(text) is not None
 
 
-# "Codes/Series Numbers: X", "Redeem code (global server): X": a short label that names codes,
-# then a colon right before the token.
-_KEYWORD_LABEL = re.compile(rf"(?:{_KEYWORD})[^.!?\n:：]{{0,30}}[:：]\s*$", re.IGNORECASE)
+# "Codes/Series Numbers: X", "Redeem code (global server): X", "two codes work at the moment -
+# X and Y": a clause that names codes, then a colon or a spaced dash right before the token.
+_KEYWORD_LABEL = re.compile(
+    rf"(?:{_KEYWORD})[^.!?\n:：]{{0,40}}(?:[:：]|\s[-–—])\s*$", re.IGNORECASE
+)
+
+
+_LABEL_ENDS = frozenset(":：-–—")
 
 
 def keyword_adjacent(before: str, after: str) -> bool:
     """True when a code keyword stands right before or right after a token."""
     if _KEYWORD_BEFORE.search(before[-40:]) or _KEYWORD_AFTER.match(after[:40]):
         return True
-    # The label form needs a colon right before the token: looked for only then.
-    near = before[-48:]
-    return near.rstrip()[-1:] in (":", "：") and _KEYWORD_LABEL.search(near) is not None
+    # The label form needs a colon or dash right before the token: looked for only then.
+    near = before[-60:]
+    return near.rstrip()[-1:] in _LABEL_ENDS and _KEYWORD_LABEL.search(near) is not None
 
 
 # Words in scripts and languages whose letters the patterns above do not bound ("неактивні"

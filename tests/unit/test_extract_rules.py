@@ -304,3 +304,14 @@ def test_a_page_titled_with_another_games_name_has_none_of_our_codes() -> None:
         "### [`TOALLFROM7Q`](https://tracker.example/copy/?code=TOALLFROM7Q)\n"
     )
     assert codes(page, GENSHIN, "codes.md") == {}
+
+
+def test_words_opening_with_the_games_name_are_codes_when_a_post_calls_them_codes() -> None:
+    post = (
+        "there are two codes working at the moment - GenshinStarfall and GenshinMoonlit\n\n"
+        "the other ones only work for new accounts"
+    )
+    # "working": the post says they work.
+    assert codes(post, GENSHIN, "thread.md") == {"GenshinStarfall": A, "GenshinMoonlit": A}
+    tools = "Tools we like - GenshinWishExport for wishes, GenshinUID for bots."
+    assert codes(tools, GENSHIN, "readme.md") == {}
