@@ -7,6 +7,7 @@ says its codes have expired; otherwise it is listed as usable, which is what the
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +21,6 @@ from scrapers.dates import parse_date
 from scrapers.htmltext import (
     block_text,
     code_from_link,
-    has_ancestor,
     heading_level,
     heading_text,
     html_tree,
@@ -84,9 +84,30 @@ def parse(body: bytes, game: Game, source: SourceConfig) -> list[ScrapedCode]:
 
 @dataclass
 class _Section:
+    """A heading and the paragraphs under it; what they say is read once, after the page is,
+    however many codes the section holds."""
+
     level: int
     title: str
     notes: list[str] = field(default_factory=list)
+
+    @functools.cached_property
+    def says_expired(self) -> bool:
+        return bool(_EXPIRED_WORD.search(self.title)) or any(
+            _EXPIRED_NOTICE.search(note) for note in self.notes
+        )
+
+    @functools.cached_property
+    def deadline(self) -> datetime | None:
+        return _deadline(self.notes)
+
+    @functools.cached_property
+    def server(self) -> str | None:
+        if _CN_HEADING.search(self.title):
+            return "cn"
+        if _GLOBAL_HEADING.search(self.title):
+            return "global"
+        return None
 
 
 @dataclass
@@ -108,13 +129,14 @@ class _Article:
         self.sections: list[_Section] = []
         self.path: list[int] = []
         self.found: list[_Found] = []
+        self._in_list_or_table = _Ancestry(_LIST_TAGS | _TABLE_TAGS)
 
     def read(self, root: LexborNode) -> None:
         for node in root.traverse(include_text=False):
             level = heading_level(node)
             if level is not None:
                 self._heading(level, heading_text(node))
-            elif node.tag == "p" and not has_ancestor(node, _LIST_TAGS | _TABLE_TAGS):
+            elif node.tag == "p" and not self._in_list_or_table.of(node):
                 if self.path:
                     self.sections[self.path[-1]].notes.append(inline_text(node))
             elif node.tag == "li":
@@ -154,14 +176,14 @@ class _Article:
         self._add(codes, marked_expired=_marked_expired(item, text), rewards_text=rest)
 
     def _link(self, link: LexborNode) -> None:
-        if has_ancestor(link, _LIST_TAGS | _TABLE_TAGS):
+        if self._in_list_or_table.of(link):
             return  # read with its list item or table row
         code = code_from_link(link.attributes.get("href"))
         if code:
             self._add([code])
 
     def _table(self, table: LexborNode) -> None:
-        rows = [row for row in table.css("tr") if _owner_table(row) == table.mem_id]
+        rows = _own_rows(table)
         if not rows:
             return
         header = [inline_text(cell) for cell in _cells(rows[0])]
@@ -194,19 +216,12 @@ class _Article:
     def context(self, found: _Found) -> tuple[CodeStatus, datetime | None, str | None]:
         """Status, expiry and server of codes found under `found.path`."""
         sections = [self.sections[index] for index in found.path]
-        expired = found.marked_expired or any(
-            _EXPIRED_WORD.search(section.title)
-            or any(_EXPIRED_NOTICE.search(note) for note in section.notes)
-            for section in sections
-        )
+        expired = found.marked_expired or any(section.says_expired for section in sections)
         expires_at: datetime | None = None
         server: str | None = None
         for section in sections:  # the innermost section that says something wins
-            expires_at = _deadline(section.notes) or expires_at
-            if _CN_HEADING.search(section.title):
-                server = "cn"
-            elif _GLOBAL_HEADING.search(section.title):
-                server = "global"
+            expires_at = section.deadline or expires_at
+            server = section.server or server
         return (CodeStatus.EXPIRED if expired else CodeStatus.ACTIVE), expires_at, server
 
 
@@ -254,8 +269,49 @@ def _cells(row: LexborNode) -> list[LexborNode]:
     return [cell for cell in row.iter(include_text=False) if cell.tag in _TABLE_TAGS]
 
 
-def _owner_table(row: LexborNode) -> int | None:
-    parent = row.parent
-    while parent is not None and parent.tag != "table":
-        parent = parent.parent
-    return parent.mem_id if parent is not None else None
+def _own_rows(table: LexborNode) -> list[LexborNode]:
+    """The rows of `table` itself, in page order: not those of tables nested in it (each
+    nested table is passed over whole, so every row is looked at by one table only)."""
+    rows: list[LexborNode] = []
+    stack = list(table.iter(include_text=False))
+    stack.reverse()
+    while stack:
+        node = stack.pop()
+        if node.tag == "table":
+            continue
+        if node.tag == "tr":
+            rows.append(node)
+        stack.extend(reversed(list(node.iter(include_text=False))))
+    return rows
+
+
+class _Ancestry:
+    """Whether elements stand inside one of some elements (a list item, a table cell).
+
+    Remembered for every element walked through: paragraphs deep in a page would otherwise
+    each walk up the same long line of ancestors.
+    """
+
+    def __init__(self, tags: frozenset[str]) -> None:
+        self.tags = tags
+        # mem_id -> whether that element or one of its ancestors is one of `tags`.
+        self._within: dict[int, bool] = {}
+
+    def of(self, node: LexborNode) -> bool:
+        walked: list[int] = []
+        parent = node.parent
+        within = False
+        while parent is not None:
+            known = self._within.get(parent.mem_id)
+            if known is not None:
+                within = known
+                break
+            if parent.tag in self.tags:
+                within = True
+                self._within[parent.mem_id] = True
+                break
+            walked.append(parent.mem_id)
+            parent = parent.parent
+        for mem_id in walked:
+            self._within[mem_id] = within
+        return within

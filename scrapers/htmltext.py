@@ -15,8 +15,8 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BLOCK_TAGS = frozenset(
     {"br", "p", "div", "li", "tr", "td", "th", "ul", "ol", "table", "dd", "dt"} | HEADING_TAGS
 )
-_LINES = re.compile(r"[ \t\r\f\v\u00a0]*\n\s*")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
+_EDIT_LINK = re.compile(r"\[\s*edit[^\]]*\]")
 # Elements that never hold others, or whose end tag HTML lets pages leave out.
 _NOT_NESTING = frozenset(
     [
@@ -54,9 +54,10 @@ _NOT_NESTING = frozenset(
         "body",
     ]
 )
-# Real pages nest a few dozen elements deep. The HTML tree builder slows down with the square
-# of the depth, so a body nested thousands deep is refused as garbage before it is parsed.
-MAX_NESTING = 1500
+# Real pages nest a dozen elements deep. The HTML tree builder slows down with the square of
+# the depth, and reading a table's or an item's text costs its depth again, so a body nested
+# hundreds deep is refused as garbage before it is parsed.
+MAX_NESTING = 200
 
 
 def html_tree(text: str, kind: str) -> LexborHTMLParser:
@@ -91,7 +92,8 @@ def block_text(node: LexborNode) -> str:
             parts.append("\n")
         elif child.tag in ("script", "style"):
             continue
-    text = _LINES.sub("\n", "".join(parts).replace("\u00a0", " "))
+    # Each line is stripped and its whitespace collapsed by clean_text; blank ones are dropped.
+    text = "".join(parts)
     return "\n".join(clean_text(line) for line in text.split("\n") if line.strip())
 
 
@@ -110,7 +112,10 @@ def heading_text(node: LexborNode) -> str:
     if headline is not None:
         return inline_text(headline)
     text = inline_text(node)
-    return re.sub(r"\[\s*edit[^\]]*\]", "", text).strip()
+    # No "[edit" after the last "]" can close, so only the text up to it is searched: each
+    # unclosed "[edit" would otherwise be read to the end of the heading.
+    end = text.rfind("]") + 1
+    return (_EDIT_LINK.sub("", text[:end]) + text[end:]).strip()
 
 
 def code_from_link(href: str | None) -> str | None:
@@ -123,15 +128,6 @@ def code_from_link(href: str | None) -> str | None:
         return None
     values = parse_qs(query).get("code")
     return values[0].strip() if values else None
-
-
-def has_ancestor(node: LexborNode, tags: frozenset[str]) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.tag in tags:
-            return True
-        parent = parent.parent
-    return False
 
 
 def img_src(node: LexborNode) -> str | None:

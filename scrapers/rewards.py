@@ -13,9 +13,10 @@ _TRIM = " -\u2013\u2014:"
 
 _SPACE = re.compile(r"\s+")
 # Between items: commas (not the thousands separator in "10,000"), semicolons, bullets,
-# plus signs, line breaks and a final "and".
+# plus signs, line breaks and a final "and". The spaces before a separator stay with the item
+# (parse_item strips them): a leading \s* would be retried from every space of a long run.
 _ITEM_SPLIT = re.compile(
-    r"\s*(?:(?<!\d),|,(?!\d{3}(?!\d))|[;\n・•+|]|\band\b)\s*(?:\band\b\s*)?", re.IGNORECASE
+    r"(?:(?<!\d),|,(?!\d{3}(?!\d))|[;\n・•+|]|\band\b)\s*(?:\band\b\s*)?", re.IGNORECASE
 )
 _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+|\d+)"
 # "Primogem x60" (with a times sign or a letter x), "Primogem*60", "Credit x20,000"; a letter x

@@ -15,11 +15,16 @@ _ACTIVE_HEADING = re.compile(
     r"\b(?:active|valid|available|current|working|latest|new)\b", re.IGNORECASE
 )
 # Editors mark the switch inside one table with a bare comment: <!--active--> / <!-- Expired -->.
+# Pages are hostile input: a run of spaces is never searched once from each of its positions.
+# Possessive runs of spaces: what follows each is a word, a colon or the end, never a space.
 _MARKER = re.compile(
-    r"^\s*(?P<word>active|expired|inactive|valid|invalid)(?:\s+codes?)?\s*:?\s*$", re.IGNORECASE
+    r"\s*+(?P<word>active|expired|inactive|valid|invalid)(?:\s++codes?)?\s*+:?\s*+",
+    re.IGNORECASE,
 )
-_CODE_SEPARATORS = re.compile(r"[\n;/,|]|\s+or\s+", re.IGNORECASE)
-_PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+# " or " is tried from the first space of a run only (a line break before it is a separator of
+# its own): from any later space of the run it would fail or succeed just the same.
+_CODE_SEPARATORS = re.compile(r"[\n;/,|]|(?<![^\S\n])\s+or\s+", re.IGNORECASE)
+_BRACKETS = (("(", ")"), ("[", "]"))
 
 
 def heading_status(title: str) -> CodeStatus | None:
@@ -33,7 +38,7 @@ def heading_status(title: str) -> CodeStatus | None:
 
 def marker_status(comment: str) -> CodeStatus | None:
     """A bare <!--active--> style comment; longer comments are editors' notes, not markers."""
-    match = _MARKER.match(comment)
+    match = _MARKER.fullmatch(comment)
     if match is None:
         return None
     word = match["word"].lower()
@@ -80,7 +85,39 @@ def split_codes(text: str) -> list[str]:
     """The candidate codes of one cell: "A;B", "A / B", "A<br>B", "A (NA only)"."""
     pieces = []
     for piece in _CODE_SEPARATORS.split(text):
-        piece = _PARENTHESES.sub("", piece).strip().strip("'\"`*:.")
+        piece = without_brackets(piece).strip().strip("'\"`*:.")
         if piece:
             pieces.append(piece.strip())
     return pieces
+
+
+def without_brackets(text: str) -> str:
+    """The text with every "(...)" and "[...]" taken out (the first closing ends each).
+
+    Written out rather than as a pattern, which would read on from every unclosed "(" to the
+    end of the text: a run of them cost the square of its length. Here each character is
+    looked at a bounded number of times, and an opening that finds no closing ends the search
+    for that kind of bracket (no later one can close either).
+    """
+    closing_of = dict(_BRACKETS)
+    next_open = {opening: text.find(opening) for opening in closing_of}
+    out: list[str] = []
+    pos = 0
+    while True:
+        for opening, at in list(next_open.items()):
+            if 0 <= at < pos:
+                at = next_open[opening] = text.find(opening, pos)
+            if at < 0:
+                del next_open[opening]
+        if not next_open:
+            break
+        opening = min(next_open, key=next_open.__getitem__)
+        start = next_open[opening]
+        end = text.find(closing_of[opening], start + 1)
+        if end < 0:
+            del next_open[opening]
+            continue
+        out.append(text[pos:start])
+        pos = end + 1
+    out.append(text[pos:])
+    return "".join(out)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
-from bot.core.domain import CodeStatus, Game
+from bot.core.domain import MAX_REWARDS_LENGTH, CodeStatus, Game
 from scrapers.extract.candidates import could_qualify
 from scrapers.extract.context import (
     KEYWORD,
+    REWARDS_LOOKAHEAD,
     Section,
     has_keyword,
     keyword_adjacent,
@@ -31,6 +33,8 @@ MAX_BLOCK_CHARS = 20_000
 _MAX_STATUS_PARAGRAPH = 240
 # Only this much of a row is read for another game's name.
 _MAX_SCOPE_ROW = 400
+# Only this much of a column's header is read for "code": it is read again for every cell.
+_MAX_COLUMN = 300
 
 
 class Mark:
@@ -61,6 +65,57 @@ class Span:
     origin: int = 0
 
 
+class Row:
+    """The whole row or list item blocks belong to (for "expired", expiry and rewards).
+
+    What the row says is read once, however many cells it has: a row of thousands of cells
+    read once per cell would cost the square of its length.
+    """
+
+    __slots__ = ("_expires", "_rewards", "_scope", "_status", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text[:MAX_BLOCK_CHARS]
+        self._status: CodeStatus | None = None
+        self._expires: tuple[datetime | None] | None = None
+        self._rewards: bool | None = None
+        self._scope: tuple[Scope | None] | None = None
+
+    @property
+    def status(self) -> CodeStatus:
+        """The status the row's words state for its codes."""
+        if self._status is None:
+            self._status = row_status(self.text) if self.text else CodeStatus.UNKNOWN
+        return self._status
+
+    @property
+    def expires(self) -> datetime | None:
+        """The expiry date the row states."""
+        if self._expires is None:
+            self._expires = (row_expiry(self.text) if self.text else None,)
+        return self._expires[0]
+
+    def rest(self, cell: str) -> str:
+        """The row without a cell's text (where it first stands): a cell's code's rewards."""
+        return self.text.replace(cell, " ", 1)
+
+    def rest_looks_like_rewards(self, cell: str) -> bool:
+        """Whether the row without the cell starts like rewards; the same for every cell that
+        first stands past what looks_like_rewards reads, so that is decided once."""
+        at = self.text.find(cell)
+        if 0 <= at < REWARDS_LOOKAHEAD:
+            return looks_like_rewards(self.rest(cell))
+        if self._rewards is None:
+            self._rewards = looks_like_rewards(self.text)
+        return self._rewards
+
+    def game(self, scope: GameScope) -> Scope | None:
+        """The game the row names (a row belongs to one reader, so to one GameScope)."""
+        if self._scope is None:
+            self._scope = (scope.of_text(self.text[:_MAX_SCOPE_ROW]),)
+        return self._scope[0]
+
+
 @dataclass(slots=True)
 class Block:
     kind: BlockKind
@@ -69,17 +124,20 @@ class Block:
     group: str | None = None
     # The header of the column a cell is in.
     column: str = ""
-    # The whole row or list item a block belongs to (for "expired" and rewards).
-    row: str | None = None
+    row: Row | None = None
     links: list[str] = field(default_factory=list)
-    # Text that tells whether the block speaks of codes (a paragraph around a line).
-    context: str | None = None
+    # Whether the text around the block (the paragraph a line is in) speaks of codes,
+    # decided once for the whole paragraph; None: the block's own text decides.
+    keyword_nearby: bool | None = None
 
 
 _LEAD_START = re.compile(r"^[\s•·*+>#\-–—\"'`“‘(\[]*(?:\d{1,3}[.)]\s*)?$")
 # Between two codes of a list; an opening bracket starts a note ("CODE (Zenless Zone Zero)").
+# The first run is possessive: the runs on both sides of the word share spaces and quotes, and
+# handing them back one by one would cost the square of a long run; no separator starts with
+# one of them, so taking them all first never loses a match.
 _LEAD_JOIN = re.compile(
-    r"^[\s\"'`”’)\]]*(?:[/,;&|+]|\band\b|\bor\b|\bou\b|、|，|；)?[\s\"'`“‘]*$", re.I
+    r"^[\s\"'`”’)\]]*+(?:[/,;&|+]|\band\b|\bor\b|\bou\b|、|，|；)?[\s\"'`“‘]*$", re.I
 )
 _PROSE = frozenset({BlockKind.PARAGRAPH, BlockKind.LINE})
 # A tail that starts with a digit follows a token split off a glued reward amount (shape.py):
@@ -90,6 +148,8 @@ _REACH = 45
 _QUANTITY_TAIL = re.compile(r"^\s*[x×*]\s?\d", re.IGNORECASE)
 _LABEL_TAIL = re.compile(r"^\s*[:：]\s*[^\W\d_]+\s+[^\W\d_]+")
 _TAIL_TRIM = re.compile(r"^[\s\-–—:：|=>)\]]+")
+# The first reading of a reward source, in characters (see _reward_text).
+_REWARD_WINDOW = 1024
 _CELL_REST = re.compile(r"\[\d+\]|\([^)]{0,24}\)|[^\w]|_", re.UNICODE)
 
 
@@ -149,18 +209,19 @@ class _Tokens:
         self.scope = scope
         self.starts: list[int] = []
         pos = 0
-        self.element_text: dict[int, str] = {}
+        # The text of each element, joined once when first asked for (an element can hold
+        # thousands of text pieces; adding them up one by one would copy the square).
+        self._element_parts: dict[int, list[str]] = {}
+        self._element_text: dict[int, str] = {}
         for span in block.spans:
             self.starts.append(pos)
             pos += len(span.text)
             if span.element:
-                self.element_text[span.element] = (
-                    self.element_text.get(span.element, "") + span.text
-                )
-        self.row = (block.row if block.row is not None else text)[:MAX_BLOCK_CHARS]
-        context = block.context if block.context is not None else text
-        self.code_column = block.kind is BlockKind.CELL and has_keyword(block.column)
-        self.near = self.code_column or has_keyword(context)
+                self._element_parts.setdefault(span.element, []).append(span.text)
+        self.row = block.row.text if block.row is not None else text
+        self.code_column = block.kind is BlockKind.CELL and has_keyword(block.column[:_MAX_COLUMN])
+        nearby = block.keyword_nearby
+        self.near = self.code_column or (has_keyword(text) if nearby is None else nearby)
         # In a paragraph "code" may be about anything ("the NATLAN codes are here"): there
         # only what the paragraph starts with is near it in a way that counts.
         self.near_all = self.near and block.kind is not BlockKind.PARAGRAPH
@@ -169,16 +230,16 @@ class _Tokens:
         self.tail = masked[tokens[last_lead][1] :] if self.leads else ""
         self.whole = bool(self.leads) and not _CELL_REST.sub("", self.tail)
         if block.kind is BlockKind.CELL:
-            self.reward_source = self.row.replace(text, " ", 1) if block.row else ""
+            # A cell's rewards are in the rest of its row.
             separated = True
+            self.rewards_follow = bool(self.leads) and (
+                block.row is not None and block.row.rest_looks_like_rewards(text)
+            )
         else:
-            self.reward_source = self.tail
             # "CODE - 60 Primogems", "CODE (Credit x3)"; "ASTERITE x300" is a reward itself.
             separated = bool(self.leads) and _REWARD_SEPARATOR.match(self.tail) is not None
+            self.rewards_follow = separated and looks_like_rewards(self.tail)
         self.separated = separated
-        self.rewards_follow = (
-            bool(self.leads) and separated and looks_like_rewards(self.reward_source)
-        )
         # "DISCLAIMER: codes expire quickly": a word used as a label, not a code with rewards.
         self.label = bool(_LABEL_TAIL.match(self.tail)) and not self.rewards_follow
         # "ASTERITE x300": an item and its quantity, as in a list of rewards.
@@ -232,15 +293,26 @@ class _Tokens:
         # Computed once per block, and only for blocks that hold a plausible code.
         block = self.block
         section = block.section
-        status_text = self.row
+        local_status = CodeStatus.UNKNOWN
+        expires = None
         if block.kind is BlockKind.PARAGRAPH and len(self.text) > _MAX_STATUS_PARAGRAPH:
-            status_text = ""
-        local_status = row_status(status_text) if status_text else CodeStatus.UNKNOWN
-        expires = row_expiry(status_text) if status_text else None
+            pass  # prose about many things: its "expired" is not per code
+        elif block.row is not None:
+            local_status, expires = block.row.status, block.row.expires
+        elif self.row:
+            local_status, expires = row_status(self.row), row_expiry(self.row)
         # A row that names another game (and not ours) lists that game's codes.
-        row_scope = self.scope.of_text(self.row[:_MAX_SCOPE_ROW])
+        if block.row is not None:
+            row_scope = block.row.game(self.scope)
+        else:
+            row_scope = self.scope.of_text(self.row[:_MAX_SCOPE_ROW])
         where = row_scope if row_scope and section.scope is not Scope.OTHER else section.scope
-        rewards = " ".join(_TAIL_TRIM.sub("", self.reward_source).split())
+        rewards = ""
+        if self.leads:
+            if block.kind is not BlockKind.CELL:
+                rewards = _reward_text(self.tail)
+            elif block.row is not None:
+                rewards = _reward_text(block.row.rest(self.text))
         found = []
         for token, evidence, marks, group, is_lead, end in kept:
             if marks & Mark.STRIKE:
@@ -267,6 +339,12 @@ class _Tokens:
             )
         return found
 
+    def _text_of(self, element: int) -> str:
+        text = self._element_text.get(element)
+        if text is None:
+            text = self._element_text[element] = "".join(self._element_parts.get(element, ()))
+        return text
+
     def _score(self, index: int) -> tuple[str, int, int, str | None, bool, int] | None:
         start, end = self.tokens[index]
         token = self.masked[start:end]
@@ -286,7 +364,7 @@ class _Tokens:
         evidence = Evidence.NONE
         element = covering[0].element if covering else 0
         whole_element = element and all(span.element == element for span in covering)
-        if whole_element and _bare(self.element_text.get(element, "")) == token:
+        if whole_element and _bare(self._text_of(element)) == token:
             if marks & Mark.CODE:
                 evidence |= Evidence.CODE_MARKUP
             elif marks & Mark.EMPHASIS:
@@ -329,6 +407,24 @@ def _ordinary(token: str) -> bool:
     """A word as prose writes it ("Welcome", "string"): a code only where the page declares one
     (a code column, code markup)."""
     return token.isalpha() and (token.islower() or token.istitle())
+
+
+def _reward_text(source: str) -> str:
+    """`source` without what leads up to the rewards, whitespace collapsed, cut where a code's
+    rewards are cut.
+
+    Only as much of `source` is read as that takes: a cell's rewards are the rest of its row,
+    and a row can be thousands of cells long. The text read is a prefix of `source`, so what
+    it gives is a prefix of what the whole would give; once that is long enough, it is the
+    same text.
+    """
+    window = _REWARD_WINDOW
+    while True:
+        piece = source[:window]
+        text = " ".join(_TAIL_TRIM.sub("", piece, count=1).split())
+        if len(text) >= MAX_REWARDS_LENGTH or len(piece) == len(source):
+            return text[:MAX_REWARDS_LENGTH]
+        window *= 2
 
 
 def _bare(text: str) -> str:

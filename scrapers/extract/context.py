@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 from dataclasses import dataclass, replace
@@ -142,12 +141,10 @@ _EXPIRY_WORDS = re.compile(
 _EXPIRY_DATE_CHARS = 60
 
 
-@functools.lru_cache(maxsize=64)
 def row_expiry(text: str) -> datetime | None:
     """The expiry date a row states ("Valid until: 2026-09-20 03:59"), or None.
 
-    Cached: every cell of a table row asks about the same row text (the same string object,
-    so the lookup does not hash it again), and the row is read once, not once per cell.
+    A table row is read once, not once per cell: blocks.Row keeps what it says.
     """
     for match in _EXPIRY_WORDS.finditer(text):
         moment = parse_date(text[match.end() : match.end() + _EXPIRY_DATE_CHARS])
@@ -210,8 +207,12 @@ def says_section_expired(text: str) -> bool:
     return False
 
 
+# Rewards follow a code closely: only this much of the text after it is read for them.
+REWARDS_LOOKAHEAD = 200
+
+
 def looks_like_rewards(text: str) -> bool:
-    return _REWARD.search(text[:200]) is not None
+    return _REWARD.search(text[:REWARDS_LOOKAHEAD]) is not None
 
 
 @dataclass(frozen=True, slots=True)

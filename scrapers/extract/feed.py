@@ -31,7 +31,10 @@ _LINK_TEXT = re.compile(r"<link\b[^>]{0,500}>([^<]{1,2000})</link\s*>", re.IGNOR
 _LINK_HREF = re.compile(
     r"<link\b[^>]{0,500}?\bhref\s*=\s*[\"']([^\"']{1,2000})[\"']", re.IGNORECASE
 )
-_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+# A tag in a title is at most this long.
+_MAX_TAG_CHARS = 500
+_CDATA_OPEN = "<![CDATA["
+_CDATA_CLOSE = "]]>"
 
 
 def is_feed(head: str) -> bool:
@@ -72,8 +75,27 @@ def feed_to_html(text: str) -> str:
 def _unwrap(value: str) -> str:
     """A field's text: CDATA opened, or entities decoded once (escaped HTML becomes HTML)."""
     if "<![CDATA[" in value:
-        return _CDATA.sub(lambda m: m.group(1), value)
+        return _open_cdata(value)
     return html.unescape(value)
+
+
+def _open_cdata(value: str) -> str:
+    """Each "<![CDATA[text]]>" replaced by its text.
+
+    Written out rather than as a pattern, which would read on from every unclosed opening to
+    the end of the field; once an opening finds no end, no later one can.
+    """
+    out: list[str] = []
+    pos = 0
+    while (start := value.find(_CDATA_OPEN, pos)) >= 0:
+        end = value.find(_CDATA_CLOSE, start + len(_CDATA_OPEN))
+        if end < 0:
+            break
+        out.append(value[pos:start])
+        out.append(value[start + len(_CDATA_OPEN) : end])
+        pos = end + len(_CDATA_CLOSE)
+    out.append(value[pos:])
+    return "".join(out)
 
 
 def _fields(item: str) -> dict[str, str]:
@@ -91,5 +113,31 @@ def _fields(item: str) -> dict[str, str]:
 
 def _plain(value: str) -> str:
     """A title as text, escaped for the page it is put in."""
-    text = re.sub(r"<[^>]{0,500}>", " ", _unwrap(value))
-    return html.escape(" ".join(text.split()))
+    return html.escape(" ".join(_without_tags(_unwrap(value)).split()))
+
+
+def _without_tags(text: str) -> str:
+    """Each "<" and the first ">" at most 500 characters after it replaced by a space.
+
+    Written out rather than as a pattern, which would read up to 500 characters from every
+    "<" of a run of them that never closes.
+    """
+    out: list[str] = []
+    pos = 0  # what is copied so far
+    search = 0
+    close = -1
+    while (start := text.find("<", search)) >= 0:
+        if close <= start:
+            close = text.find(">", start + 1)
+            if close < 0:
+                break
+        if close - start - 1 > _MAX_TAG_CHARS:
+            search = start + 1
+            continue
+        out.append(text[pos:start])
+        out.append(" ")
+        pos = search = close + 1
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)

@@ -11,15 +11,13 @@ from datetime import datetime
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from bot.core.domain import CodeStatus, Game
-from scrapers.extract.blocks import Block, BlockKind, Mark, Span, block_occurrences
+from scrapers.extract.blocks import Block, BlockKind, Mark, Row, Span, block_occurrences
 from scrapers.extract.context import (
     HeadingTrail,
     Section,
     has_keyword,
     heading_status,
     is_label,
-    row_expiry,
-    row_status,
 )
 from scrapers.extract.games import GameScope, Scope
 from scrapers.extract.jsonish import data_literals
@@ -88,9 +86,10 @@ _PSEUDO_LEVEL = 7
 _LINE_BREAK = -1
 # Stop walking after this many nodes; a real page has far fewer.
 MAX_NODES = 400_000
-# Open elements deeper than this cut the document short: real pages nest a few dozen levels,
-# and the HTML parser's time grows with the square of the depth of block elements.
-MAX_NESTING = 600
+# Open elements deeper than this cut the document short: real pages nest a dozen levels, the
+# HTML parser's time grows with the square of the depth of block elements, and the text of
+# every list item and table row is read once per row or item it is in.
+MAX_NESTING = 200
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]{0,30})\b[^<>]{0,2000}?(/?)>")
 # Elements that never nest (void) or whose end tag is optional: they do not add depth.
 _FLAT = _names(
@@ -108,7 +107,7 @@ class _Ctx:
     element: int = 0
     group: str | None = None
     column: str = ""
-    row: str | None = None
+    row: Row | None = None
     # What a table caption or a <summary> says for the content of its container.
     status: CodeStatus = CodeStatus.UNKNOWN
     about: bool = False
@@ -158,8 +157,6 @@ class _Walk:
         self._ids = itertools.count(1)
         self._spans: list[Span] = []
         self._block_ctx: _Ctx | None = None
-        # What each table row or list item states, by the identity of its text.
-        self._rows: dict[int, tuple[str, CodeStatus, datetime | None]] = {}
         title = tree.css_first("title")
         if title is not None:
             # The page title opens the outermost section: "Genshin Impact codes" says
@@ -248,7 +245,7 @@ class _Walk:
         if tag in ("li", "dt"):
             parent = node.parent
             group = f"list:{parent.mem_id}" if parent is not None else None
-            row = node.text(deep=True, separator=" ") or ""
+            row = Row(node.text(deep=True, separator=" ") or "")
             return replace(new, kind=BlockKind.LIST_ITEM, group=group, row=row)
         if tag in ("details", "table"):
             label = node.css_first("summary" if tag == "details" else "caption")
@@ -308,6 +305,7 @@ class _Walk:
             return
         base = self._table_labels.get(table.mem_id, ctx) if table is not None else ctx
         table_id = table.mem_id if table is not None else row.mem_id
+        whole_row = Row(row_text)
         column = 0
         items: list[tuple[LexborNode, _Ctx]] = []
         for cell in cells:
@@ -318,7 +316,7 @@ class _Walk:
                 kind=BlockKind.CELL,
                 group=f"table:{table_id}:{column}" if base.group != "other" else "other",
                 column=header,
-                row=row_text,
+                row=whole_row,
                 marks=ctx.marks,
                 element=ctx.element,
             )
@@ -394,7 +392,8 @@ class _Walk:
     def _lines(self, spans: list[Span], ctx: _Ctx) -> None:
         """A paragraph broken by <br> is a list of lines ("CODE1 - rewards<br>CODE2 - ..."); a
         first or last line such as "<b>Active codes:</b>" heads the lines after it."""
-        context = "".join(s.text for s in spans)
+        # Whether the paragraph speaks of codes is decided once, not once per line.
+        nearby = has_keyword("".join(s.text for s in spans))
         lines: list[list[Span]] = [[]]
         for span in spans:
             if span.origin == _LINE_BREAK:
@@ -407,9 +406,13 @@ class _Walk:
         last = lines.pop() if len(lines) > 1 and self._line_label(lines[-1], enter=False) else None
         section = self._section(ctx)
         for line in lines:
-            row = "".join(s.text for s in line)
             block = Block(
-                BlockKind.LINE, line, section, group=f"br:{ctx.block}", row=row, context=context
+                BlockKind.LINE,
+                line,
+                section,
+                group=f"br:{ctx.block}",
+                row=Row("".join(s.text for s in line)),
+                keyword_nearby=nearby,
             )
             self.found.extend(block_occurrences(block, self.game, self.scope))
         if last is not None:
@@ -429,21 +432,17 @@ class _Walk:
 
     def _row_facts(self, ctx: _Ctx) -> tuple[CodeStatus, str, datetime | None]:
         """The status (and what gave it) and the expiry date a link or copy button's row
-        states; read once per row, however many links it holds."""
+        states; read once per row (see Row), however many links it holds."""
         if ctx.marks & Mark.STRIKE:
             status, cue = CodeStatus.EXPIRED, "strike-through"
         else:
             status, cue = CodeStatus.UNKNOWN, ""
         row = ctx.row
-        if not row:
+        if row is None:
             return status, cue, None
-        facts = self._rows.get(id(row))
-        if facts is None or facts[0] is not row:
-            facts = (row, row_status(row), row_expiry(row))
-            self._rows[id(row)] = facts
-        if status is CodeStatus.UNKNOWN and facts[1] is not CodeStatus.UNKNOWN:
-            status, cue = facts[1], "row"
-        return status, cue, facts[2]
+        if status is CodeStatus.UNKNOWN and row.status is not CodeStatus.UNKNOWN:
+            status, cue = row.status, "row"
+        return status, cue, row.expires
 
     def _link(self, href: str, ctx: _Ctx) -> None:
         link = redeem_link(href, self.scope)

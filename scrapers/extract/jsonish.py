@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 # `json.loads` is tried first; pages also serve `var list = [{...},];`, JSON with `// comments`
@@ -38,6 +39,15 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+# A string's body without its closing quote. Where the token pattern finds no closing quote
+# for a string opened at p, every same quote before the end of this body was escaped, and a
+# string opened there reads on exactly like the one from p: it cannot close either. Without
+# this, a line of escaped quotes (\"\"\"…) costs the square of its length.
+_STRING_BODY = {
+    '"': re.compile(r"(?:[^\"\\\n]|\\.)*", re.DOTALL),
+    "'": re.compile(r"(?:[^'\\\n]|\\.)*", re.DOTALL),
+    "`": re.compile(r"(?:[^`\\]|\\.)*", re.DOTALL),
+}
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None, "undefined": None}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.DOTALL)
@@ -89,13 +99,24 @@ def parse_at(text: str, start: int) -> tuple[Any, int]:
     pos = start
     n = len(text)
     skip_depth = 0
+    # Where a string opened by each quote is known not to close (see _STRING_BODY).
+    unclosed: dict[str, int] = {}
+    kind: str | None
     while pos < n:
-        match = _TOKEN.match(text, pos)
-        if match is None:  # pragma: no cover - the pattern matches any character
-            break
-        pos = match.end()
-        kind = match.lastgroup
-        value = match.group()
+        char = text[pos]
+        if pos < unclosed.get(char, -1):
+            kind, value = "other", char
+            pos += 1
+        else:
+            match = _TOKEN.match(text, pos)
+            if match is None:  # pragma: no cover - the pattern matches any character
+                break
+            pos = match.end()
+            kind = match.lastgroup
+            value = match.group()
+            if kind == "other" and char in _STRING_BODY:
+                body = _STRING_BODY[char].match(text, pos)
+                unclosed[char] = body.end() if body is not None else pos
         if kind == "ws":
             continue
         if skip_depth:
@@ -200,15 +221,37 @@ def loads(text: str) -> Any:
     return parse_at(stripped, first)[0]
 
 
-# `var x = [`, `window.__SEED__ = {`, `export default {`, `JSON.parse('`-less data assignments.
-_ASSIGNMENT = re.compile(
-    r"(?:^|[;\n}])\s*(?:"
+# `var x = [`, `window.__SEED__ = {`, `export default {`, `JSON.parse('`-less data assignments,
+# each after the start of the text or a statement's end (`;`, a line break, `}`) and spaces.
+_STATEMENT_END = re.compile(r"[;\n}]\s*")
+_ASSIGNED = re.compile(
     # `export const posts: Post[] = [...]`: TypeScript's type annotation is skipped.
-    r"(?:(?:export\s+)?(?:var|let|const)\s+[\w$]+(?:\s*:\s*[\w$.<>\[\], |]{1,80}?)?"
+    r"(?:(?:(?:export\s+)?(?:var|let|const)\s+[\w$]+(?:\s*:\s*[\w$.<>\[\], |]{1,80}?)?"
     r"|[\w$]+(?:\s*\.\s*[\w$]+|\s*\[\s*['\"][^'\"\n]+['\"]\s*\])*)\s*="
     r"|export\s+default|module\.exports\s*="
     r")\s*(?=[{\[])"
 )
+
+
+def _assignments(text: str) -> Iterator[int]:
+    """Where the literal of each data assignment starts, in order.
+
+    The spaces after a statement's end are passed over once: an assignment cannot start with
+    a space, so trying again from each line break of a run of blank lines (as one pattern
+    searching the text would) finds nothing new and costs the square of the run.
+    """
+    assigned = _ASSIGNED.match(text, len(text) - len(text.lstrip()))
+    pos = 0
+    if assigned is not None:
+        yield assigned.end()
+        pos = assigned.end()
+    while (start := _STATEMENT_END.search(text, pos)) is not None:
+        assigned = _ASSIGNED.match(text, start.end())
+        if assigned is not None:
+            yield assigned.end()
+            pos = assigned.end()
+        else:
+            pos = start.end()
 
 
 def data_literals(text: str) -> list[Any]:
@@ -220,10 +263,10 @@ def data_literals(text: str) -> list[Any]:
         value = loads(stripped)
         return [] if value is JUNK else [value]
     values: list[Any] = []
-    for match in _ASSIGNMENT.finditer(text):
+    for start in _assignments(text):
         if len(values) >= MAX_VALUES:
             break
-        value, _end = parse_at(text, match.end())
+        value, _end = parse_at(text, start)
         if value is not JUNK and value:
             values.append(value)
     return values

@@ -12,10 +12,11 @@ from scrapers.extract.blocks import (
     Block,
     BlockKind,
     Mark,
+    Row,
     Span,
     block_occurrences,
 )
-from scrapers.extract.context import HeadingTrail, Section, is_label
+from scrapers.extract.context import HeadingTrail, Section, has_keyword, is_label
 from scrapers.extract.games import GameScope
 from scrapers.extract.jsonish import JUNK, loads
 from scrapers.extract.model import Occurrence
@@ -34,16 +35,21 @@ MAX_LINES = 200_000
 _LABEL_LEVEL = 7
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-# A heading that is a code: "### `CODE`", "### [`CODE`](https://…?code=CODE) …".
+# Pages are hostile input: no pattern here may retry a run of one character from each of its
+# positions (a line of twenty thousand spaces must cost twenty thousand steps, not the square).
+# So trailing whitespace and closing hashes are stripped in code, not matched lazily.
+_HEADING = re.compile(r"\s{0,3}(#{1,6})\s(.*)")
+# A heading that is a code: "### `CODE`", "### [`CODE`](https://…?code=CODE) …". The link's
+# address is checked for a code parameter ahead, then taken whole, in one pass.
 _CODE_HEADING = re.compile(
-    r"`[^`\n]{1,60}`|\[`?[^`\]\n]{1,60}`?\]\([^)\s]{0,2000}[?&]code=[^)\s]*\)"
-    r"|\[`[^`\n]{1,60}`\]\([^)\s]{0,2000}\)",
+    r"`[^`\n]{1,60}`|\[`?[^`\]\n]{1,60}`?\]\((?=[^)\s]{0,2000}[?&]code=)[^)\s]*+\)"
+    r"|\[`[^`\n]{1,60}`\]\([^)\s]{0,2000}+\)",
     re.IGNORECASE,
 )
 _SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _LIST = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+(.*)$")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# Matched against the stripped line (see above).
+_TABLE_SEP = re.compile(r"\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?")
 _QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
 # Every repetition is bounded: pages are hostile input, and an unbounded lazy match with a
 # back-reference backtracks quadratically on a line of ten thousand backticks.
@@ -53,7 +59,7 @@ _INLINE = re.compile(
     r"|~~(?P<strike_body>[^\n]{1,300}?)~~"
     r"|<(?P<tag>s|del|strike|code|kbd|b|strong)\b[^<>]{0,200}>(?P<tag_body>[^<]{0,300}?)"
     r"</(?P=tag)\s*>"
-    r"|!?\[(?P<link_text>[^\]\n]{0,300})\]\((?P<link_url>[^)\s]{0,2000})(?:\s+\"[^\"]{0,200}\")?\)"
+    r"|!?\[(?P<link_text>[^\]\n]{0,300}+)\]\((?P<link_url>[^)\s]{0,2000}+)(?:\s+\"[^\"]{0,200}\")?\)"
     r"|(?P<br><br\s*/?>)"
     r"|(?P<html></?[a-zA-Z][a-zA-Z0-9]{0,20}(?:\s[^<>]{0,300})?/?>)",
     re.IGNORECASE,
@@ -145,6 +151,14 @@ def _label_text(line: str, *, alone: bool) -> str | None:
     return text if is_label(text, bold=bold, alone=alone) else None
 
 
+def _heading(line: str) -> tuple[int, str] | None:
+    """An ATX heading's level and title ("## Codes ##" is level 2, "Codes")."""
+    match = _HEADING.match(line)
+    if match is None:
+        return None
+    return len(match.group(1)), match.group(2).strip().rstrip("#").rstrip()
+
+
 def _cells(line: str) -> list[str]:
     body = line.strip()
     if body.startswith("|"):
@@ -193,9 +207,10 @@ class MarkdownReader:
             last = _label_text(para_lines[-1], alone=False) if len(para_lines) > 1 else None
             if last is not None:
                 del para_lines[-1]
-            context = " ".join(para_lines)
+            # Whether the paragraph speaks of codes is decided once, not once per line.
+            nearby = has_keyword(" ".join(para_lines)) if para_lines else None
             for line in para_lines:
-                found.extend(self._line(line, BlockKind.LINE, trail.section, para_group, context))
+                found.extend(self._line(line, BlockKind.LINE, trail.section, para_group, nearby))
             if last is not None:
                 trail.enter(_LABEL_LEVEL, last)
             para_lines.clear()
@@ -222,10 +237,10 @@ class MarkdownReader:
                 i += 1
                 found.extend(self._fenced("\n".join(body), trail.section))
                 continue
-            heading = _HEADING.match(line)
+            heading = _heading(line)
             if heading:
                 flush_paragraph()
-                level, title = len(heading.group(1)), heading.group(2)
+                level, title = heading
                 trail.enter(level, title)
                 list_group = None
                 if _CODE_HEADING.fullmatch(title.strip()):
@@ -250,7 +265,7 @@ class MarkdownReader:
                 trail.enter(1 if lines[i + 1].strip().startswith("=") else 2, stripped)
                 i += 2
                 continue
-            if "|" in stripped and i + 1 < n and _TABLE_SEP.match(lines[i + 1]):
+            if "|" in stripped and i + 1 < n and _TABLE_SEP.fullmatch(lines[i + 1].strip()):
                 flush_paragraph()
                 i = self._table(lines, i, trail, found)
                 continue
@@ -283,11 +298,19 @@ class MarkdownReader:
         kind: BlockKind,
         section: Section,
         group: str | None,
-        context: str | None = None,
+        keyword_nearby: bool | None = None,
     ) -> list[Occurrence]:
         spans, links = self._inline.spans(text)
-        row = "".join(s.text for s in spans)
-        block = Block(kind, spans, section, group=group, row=row, links=links, context=context)
+        row = Row("".join(s.text for s in spans))
+        block = Block(
+            kind,
+            spans,
+            section,
+            group=group,
+            row=row,
+            links=links,
+            keyword_nearby=keyword_nearby,
+        )
         return block_occurrences(block, self.game, self.scope)
 
     def _fenced(self, body: str, section: Section) -> list[Occurrence]:
@@ -304,7 +327,7 @@ class MarkdownReader:
                 continue
             element = next(self._inline._ids)
             spans = [Span(line, Mark.CODE, element)]
-            block = Block(BlockKind.LINE, spans, section, group=group, row=line)
+            block = Block(BlockKind.LINE, spans, section, group=group, row=Row(line))
             found.extend(block_occurrences(block, self.game, self.scope))
         return found
 
@@ -320,7 +343,7 @@ class MarkdownReader:
                 break
             cells = _cells(line)
             row_spans = [self._inline.spans(c) for c in cells]
-            row_text = " | ".join("".join(s.text for s in spans) for spans, _ in row_spans)
+            row = Row(" | ".join("".join(s.text for s in spans) for spans, _ in row_spans))
             for index, (spans, links) in enumerate(row_spans):
                 column = headers[index] if index < len(headers) else ""
                 block = Block(
@@ -329,7 +352,7 @@ class MarkdownReader:
                     trail.section,
                     group=f"table:{table}:{index}",
                     column=column,
-                    row=row_text,
+                    row=row,
                     links=links,
                 )
                 found.extend(block_occurrences(block, self.game, self.scope))
