@@ -71,6 +71,9 @@ class App:
     verifier: Verifier | None = None
     verify_http: httpx.AsyncClient | None = None
     _cycle_running: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # One render at a time: the cycle and the verifier both publish, and a render that read
+    # the database earlier must not write over a newer one.
+    _publishing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def wait_for_cycle(self) -> None:
         """Let a running cycle finish (its transaction commits or rolls back, never half)."""
@@ -99,7 +102,7 @@ class App:
         return report
 
     async def verified(self, released: Mapping[int, int]) -> None:
-        """Verification released announcements: show them on the site and send them."""
+        """A verdict came, or announcements were released: show it on the site, send them."""
         await self.publish()
         if sum(released.values()):
             for worker in self.workers:
@@ -107,15 +110,18 @@ class App:
 
     async def publish(self) -> None:
         """Write the site; a failure is logged in one line and the next cycle writes it."""
-        try:
-            snapshot = await self.publisher.snapshot()
-        except (DBAPIError, OSError) as exc:
-            log.error("site: not written this time: database unavailable (%s)", type(exc).__name__)
-            return
-        try:
-            await self.publisher.publish(snapshot)
-        except OSError as exc:
-            log.error("site: cannot write to %s: %s", self.settings.site_dir, exc)
+        async with self._publishing:
+            try:
+                snapshot = await self.publisher.snapshot()
+            except (DBAPIError, OSError) as exc:
+                log.error(
+                    "site: not written this time: database unavailable (%s)", type(exc).__name__
+                )
+                return
+            try:
+                await self.publisher.publish(snapshot)
+            except OSError as exc:
+                log.error("site: cannot write to %s: %s", self.settings.site_dir, exc)
 
     async def close(self) -> None:
         for service in self.services:

@@ -87,7 +87,8 @@ class Verifier:
     client: RedeemClient
     policy: Policy
     clock: Callable[[], datetime]
-    # Called with the announcements a verdict (or a wait running out) released.
+    # Called with the announcements a verdict (or a wait running out) released, and after a
+    # verdict that released none (the site shows verdicts too): the mapping is then empty.
     on_released: Released | None = None
     # Called with each outcome (metrics).
     on_checked: Callable[[Checked], None] | None = None
@@ -245,7 +246,7 @@ class Verifier:
         checked = Checked(game.id, code.code, account.name, answer)
         if self.on_checked is not None:
             self.on_checked(checked)
-        await self._announce(released)
+        await self._announce(released, changed=step.verified)
         return checked
 
     async def _release(self, session: AsyncSession, now: datetime) -> dict[int, int]:
@@ -264,8 +265,8 @@ class Verifier:
         live = {g for a in self.accounts if a.name not in self._out for g in self.games_of(a)}
         return self.verifiable - live
 
-    async def _announce(self, released: Mapping[int, int]) -> None:
-        if released and self.on_released is not None:
+    async def _announce(self, released: Mapping[int, int], *, changed: bool = False) -> None:
+        if (released or changed) and self.on_released is not None:
             await self.on_released(released)
 
 
