@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.domain import Platform
 from bot.store import repository
-from notifiers.discord.commands import CommandContext, build_commands, user_message
+from notifiers.discord.handlers import CommandContext, DiscordCommands, user_message
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class CodecastClient(discord.AutoShardedClient):
         self._connected_shards: set[int] = set()
 
     def install_commands(self, ctx: CommandContext) -> None:
-        for command in build_commands(ctx):
+        for command in DiscordCommands(ctx).commands():
             self.tree.add_command(command)
 
     async def sync_commands(self, test_guild_id: int | None = None) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
 from notifiers.discord.client import CodecastClient
-from notifiers.discord.commands import CommandContext
+from notifiers.discord.handlers import CommandContext
 from notifiers.discord.sender import DiscordSender, SendLimits
 from notifiers.discord.service import DiscordService
 from notifiers.discord.settings import DiscordSettings

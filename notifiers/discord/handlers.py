@@ -1,4 +1,5 @@
-"""The slash commands: /codes, /subscribe, /unsubscribe, /subscriptions and /redeem."""
+"""The slash commands (/codes, /subscribe, /unsubscribe, /subscriptions, /redeem) and what
+a user is told when one cannot do its job."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def role_ping_warning(role: discord.Role, perms: discord.Permissions) -> str | N
     )
 
 
-# --- commands ----------------------------------------------------------------------------
+# --- options and checks ------------------------------------------------------------------
 
 
 def game_option(catalog: Catalog) -> Callable[[F], F]:
@@ -104,164 +105,6 @@ def game_option(catalog: Catalog) -> Callable[[F], F]:
         return [app_commands.Choice(name=g.name, value=g.id) for g in found[:MAX_CHOICES]]
 
     return app_commands.autocomplete(game=complete)
-
-
-def build_commands(ctx: CommandContext) -> list[app_commands.Command[Any, Any, Any]]:
-    """The commands, bound to codecast's catalog and database."""
-    catalog = ctx.catalog
-    with_games = game_option(catalog)
-
-    def known_game(game_id: str) -> Game:
-        game = catalog.games.get(game_id)
-        if game is None:
-            raise UnknownGame(game_id)
-        return game
-
-    @app_commands.command(name="codes", description="Active redemption codes with their rewards")
-    @app_commands.describe(game="Only this game's codes (all games when left out)")
-    @with_games
-    async def codes(interaction: discord.Interaction, game: str | None = None) -> None:
-        games = [known_game(game)] if game else list(catalog.games.values())
-        # The database may be slow under load; Discord's 3-second deadline is not.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        async with ctx.sessions() as session:
-            found = [(g, await repository.current_codes(session, g.id)) for g in games]
-        for embeds in codes_messages(found, source_names=ctx.source_names):
-            await interaction.followup.send(embeds=embeds, ephemeral=True)
-
-    @app_commands.command(
-        name="subscribe", description="Announce new codes of a game in a channel"
-    )
-    @app_commands.describe(
-        game="The game whose new codes are announced",
-        channel="Where to announce (this channel when left out)",
-        role="A role to mention with each announcement",
-    )
-    @with_games
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.check(may_change_subscriptions)
-    async def subscribe(
-        interaction: discord.Interaction,
-        game: str,
-        channel: discord.TextChannel | None = None,
-        role: discord.Role | None = None,
-    ) -> None:
-        chosen = known_game(game)
-        target = announce_channel(interaction, channel)
-        if role is not None and role.is_default():
-            raise CommandRefused("Pick a role to mention; @everyone cannot be pinged by codecast.")
-        if role is not None and not may_choose_role(interaction, role):
-            raise CommandRefused(
-                f"You cannot have me ping {role.mention}: it is not mentionable, and you may "
-                f"not mention it yourself in {target.mention} (**Mention @everyone, @here and "
-                "All Roles**). Pick a mentionable role, or ask someone with **Manage Server**."
-            )
-        perms = bot_permissions_in(interaction, target)
-        if perms is None:
-            raise CommandRefused(
-                f"I cannot check my permissions in {target.mention} yet; try again in a minute."
-            )
-        missing = missing_permissions(perms)
-        if missing:
-            raise CommandRefused(
-                f"I cannot announce in {target.mention}: I am missing "
-                f"**{', '.join(missing)}** there. Give codecast these permissions in the "
-                "channel settings, then run /subscribe again."
-            )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        async with ctx.sessions.begin() as session:
-            await repository.subscribe(
-                session,
-                Platform.DISCORD,
-                str(target.id),
-                chosen.id,
-                now=ctx.clock(),
-                guild_id=str(target.guild.id),
-                role_id=str(role.id) if role is not None else None,
-            )
-        text = f"New **{inert(chosen.name)}** codes will be announced in {target.mention}"
-        text += f", mentioning {role.mention}." if role is not None else "."
-        warning = role_ping_warning(role, perms) if role is not None else None
-        if warning:
-            text += "\n" + warning
-        await interaction.followup.send(
-            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
-
-    @app_commands.command(name="unsubscribe", description="Stop announcing a game in a channel")
-    @app_commands.describe(
-        game="The game to stop announcing", channel="The channel (this channel when left out)"
-    )
-    @with_games
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.check(may_change_subscriptions)
-    async def unsubscribe(
-        interaction: discord.Interaction,
-        game: str,
-        channel: discord.TextChannel | None = None,
-    ) -> None:
-        chosen = known_game(game)
-        target = announce_channel(interaction, channel)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        async with ctx.sessions.begin() as session:
-            ended = await repository.unsubscribe(
-                session, Platform.DISCORD, str(target.id), chosen.id, now=ctx.clock()
-            )
-        name = inert(chosen.name)
-        text = (
-            f"{target.mention} will no longer get **{name}** codes."
-            if ended
-            else f"{target.mention} was not subscribed to **{name}** codes."
-        )
-        await interaction.followup.send(
-            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
-
-    @app_commands.command(
-        name="subscriptions", description="Which channels of this server get which games"
-    )
-    @app_commands.guild_only()
-    async def subscriptions(interaction: discord.Interaction) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None  # guild_only
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        async with ctx.sessions() as session:
-            found = await repository.guild_subscriptions(session, str(guild_id))
-        lines = [
-            SubscriptionLine(
-                s.chat_id,
-                catalog.games[s.game].name if s.game in catalog.games else s.game,
-                s.role_id,
-            )
-            for s in found
-        ]
-        for text in subscriptions_text(lines):
-            await interaction.followup.send(
-                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
-
-    @app_commands.command(name="redeem", description="The redeem link for a code or a gift link")
-    @app_commands.describe(
-        code="A code, or a gift link with ?code= in it", game="The game (guessed when left out)"
-    )
-    @with_games
-    async def redeem(interaction: discord.Interaction, code: str, game: str | None = None) -> None:
-        if game is not None:
-            known_game(game)
-        try:
-            targets = redeem_targets(code, list(catalog.games.values()), game_id=game)
-        except NotACode as exc:
-            raise CommandRefused(str(exc)) from None
-        await interaction.response.send_message(
-            redeem_text(targets),
-            view=link_view(redeem_target_buttons(targets)),
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-
-    return [codes, subscribe, unsubscribe, subscriptions, redeem]
 
 
 def member_permissions_in_target(interaction: discord.Interaction) -> discord.Permissions:
@@ -354,3 +197,185 @@ def user_message(error: app_commands.AppCommandError) -> str | None:
         case app_commands.CheckFailure():
             return "You cannot use this command here."
     return None
+
+
+# --- the commands ----------------------------------------------------------------------
+
+
+class DiscordCommands:
+    """Every slash command of the bot, sharing the catalog and the database.
+
+    Each command is a method; `commands()` makes discord.py's command objects from the bound
+    methods (discord.py reads the options from their signatures and decorators).
+    """
+
+    def __init__(self, ctx: CommandContext) -> None:
+        self.ctx = ctx
+        self.catalog = ctx.catalog
+
+    def commands(self) -> list[app_commands.Command[Any, Any, Any]]:
+        def with_games(command: Any) -> Any:
+            # A fresh decorator each time: applied to a Command, discord.py consumes its choices.
+            return game_option(self.catalog)(command)
+
+        def command(name: str, description: str, callback: Any) -> Any:
+            return app_commands.Command(name=name, description=description, callback=callback)
+
+        return [
+            with_games(command("codes", "Active redemption codes with their rewards", self.codes)),
+            with_games(
+                command("subscribe", "Announce new codes of a game in a channel", self.subscribe)
+            ),
+            with_games(
+                command("unsubscribe", "Stop announcing a game in a channel", self.unsubscribe)
+            ),
+            command(
+                "subscriptions",
+                "Which channels of this server get which games",
+                self.subscriptions,
+            ),
+            with_games(
+                command("redeem", "The redeem link for a code or a gift link", self.redeem)
+            ),
+        ]
+
+    def known_game(self, game_id: str) -> Game:
+        game = self.catalog.games.get(game_id)
+        if game is None:
+            raise UnknownGame(game_id)
+        return game
+
+    @app_commands.describe(game="Only this game's codes (all games when left out)")
+    async def codes(self, interaction: discord.Interaction, game: str | None = None) -> None:
+        games = [self.known_game(game)] if game else list(self.catalog.games.values())
+        # The database may be slow under load; Discord's 3-second deadline is not.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self.ctx.sessions() as session:
+            found = [(g, await repository.current_codes(session, g.id)) for g in games]
+        for embeds in codes_messages(found, source_names=self.ctx.source_names):
+            await interaction.followup.send(embeds=embeds, ephemeral=True)
+
+    @app_commands.describe(
+        game="The game whose new codes are announced",
+        channel="Where to announce (this channel when left out)",
+        role="A role to mention with each announcement",
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.check(may_change_subscriptions)
+    async def subscribe(
+        self,
+        interaction: discord.Interaction,
+        game: str,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+    ) -> None:
+        chosen = self.known_game(game)
+        target = announce_channel(interaction, channel)
+        if role is not None and role.is_default():
+            raise CommandRefused("Pick a role to mention; @everyone cannot be pinged by codecast.")
+        if role is not None and not may_choose_role(interaction, role):
+            raise CommandRefused(
+                f"You cannot have me ping {role.mention}: it is not mentionable, and you may "
+                f"not mention it yourself in {target.mention} (**Mention @everyone, @here and "
+                "All Roles**). Pick a mentionable role, or ask someone with **Manage Server**."
+            )
+        perms = bot_permissions_in(interaction, target)
+        if perms is None:
+            raise CommandRefused(
+                f"I cannot check my permissions in {target.mention} yet; try again in a minute."
+            )
+        missing = missing_permissions(perms)
+        if missing:
+            raise CommandRefused(
+                f"I cannot announce in {target.mention}: I am missing "
+                f"**{', '.join(missing)}** there. Give codecast these permissions in the "
+                "channel settings, then run /subscribe again."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self.ctx.sessions.begin() as session:
+            await repository.subscribe(
+                session,
+                Platform.DISCORD,
+                str(target.id),
+                chosen.id,
+                now=self.ctx.clock(),
+                guild_id=str(target.guild.id),
+                role_id=str(role.id) if role is not None else None,
+            )
+        text = f"New **{inert(chosen.name)}** codes will be announced in {target.mention}"
+        text += f", mentioning {role.mention}." if role is not None else "."
+        warning = role_ping_warning(role, perms) if role is not None else None
+        if warning:
+            text += "\n" + warning
+        await interaction.followup.send(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.describe(
+        game="The game to stop announcing", channel="The channel (this channel when left out)"
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.check(may_change_subscriptions)
+    async def unsubscribe(
+        self,
+        interaction: discord.Interaction,
+        game: str,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        chosen = self.known_game(game)
+        target = announce_channel(interaction, channel)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self.ctx.sessions.begin() as session:
+            ended = await repository.unsubscribe(
+                session, Platform.DISCORD, str(target.id), chosen.id, now=self.ctx.clock()
+            )
+        name = inert(chosen.name)
+        text = (
+            f"{target.mention} will no longer get **{name}** codes."
+            if ended
+            else f"{target.mention} was not subscribed to **{name}** codes."
+        )
+        await interaction.followup.send(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.guild_only()
+    async def subscriptions(self, interaction: discord.Interaction) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None  # guild_only
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self.ctx.sessions() as session:
+            found = await repository.guild_subscriptions(session, str(guild_id))
+        lines = [
+            SubscriptionLine(
+                s.chat_id,
+                self.catalog.games[s.game].name if s.game in self.catalog.games else s.game,
+                s.role_id,
+            )
+            for s in found
+        ]
+        for text in subscriptions_text(lines):
+            await interaction.followup.send(
+                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+
+    @app_commands.describe(
+        code="A code, or a gift link with ?code= in it", game="The game (guessed when left out)"
+    )
+    async def redeem(
+        self, interaction: discord.Interaction, code: str, game: str | None = None
+    ) -> None:
+        if game is not None:
+            self.known_game(game)
+        try:
+            targets = redeem_targets(code, list(self.catalog.games.values()), game_id=game)
+        except NotACode as exc:
+            raise CommandRefused(str(exc)) from None
+        await interaction.response.send_message(
+            redeem_text(targets),
+            view=link_view(redeem_target_buttons(targets)),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
