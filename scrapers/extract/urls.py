@@ -55,15 +55,16 @@ def redeem_link(url: str, scope: GameScope) -> RedeemLink | None:
     if "?" in fragment:
         fragment, _, extra = fragment.partition("?")
         query = f"{query}&{extra}" if query else extra
+    host = parts.netloc.lower().split("@")[-1].split(":")[0]
+    known = scope.of_host(host) if host else None
     place = f"{parts.netloc}{parts.path}{fragment}"
-    if not _REDEEM_PLACE.search(place):
+    # A known game's redeem site needs no path to say so.
+    if known is None and not _REDEEM_PLACE.search(place):
         return None
     for name, value in parse_qsl(query, keep_blank_values=False):
         key = re.sub(r"[^a-z]", "", name.lower())
         if key in _CODE_PARAMS and value.strip():
-            host = parts.netloc.lower().split("@")[-1].split(":")[0]
-            found = scope.of_host(host) if host else None
-            return RedeemLink(unquote(value).strip(), found or Scope.NEUTRAL)
+            return RedeemLink(unquote(value).strip(), known or Scope.NEUTRAL)
     return None
 
 

@@ -104,6 +104,8 @@ def test_a_link_to_the_games_own_redeem_site_is_a_code_whatever_it_looks_like() 
     assert codes(unknown_site, HSR) == {}
     placeholder = '<p><a href="https://hsr.hoyoverse.com/gift?code=YOURCODE">form</a></p>'
     assert codes(placeholder, HSR) == {}
+    no_path = '<p><a href="https://hsr.hoyoverse.com/?code=RAILK7Q2X9ZP">claim</a></p>'
+    assert codes(no_path, HSR) == {"RAILK7Q2X9ZP": U}
 
 
 # --- codes glued to their rewards ----------------------------------------------------------
