@@ -50,8 +50,9 @@ def extract_codes(
     """The codes of `game` on a page, deduplicated case-insensitively, in page order.
 
     Never raises: a body it cannot read yields no codes. Only the first MAX_INPUT_BYTES
-    bytes are looked at. An expiry date the page gives is compared with `now` (the current
-    time when not given) where the page states no status in words.
+    bytes are looked at. Where the page states no status in words, an expiry date it gives
+    is compared with the date the page states for itself, else with `now` (the current time
+    when not given); the expiry date itself is kept on each code.
     """
     found = find_codes(body, game, filename=filename, content_type=content_type, now=now)
     return [finding.code for finding in found]
@@ -72,7 +73,9 @@ def find_codes(
         text = decode(body[:MAX_INPUT_BYTES], content_type)
         page = _Page(game)
         occurrences = page.read(text, sniff(text, filename, content_type))
-        return resolve(occurrences, game, page.scope, now or datetime.now(UTC))
+        # An expiry date means what the page meant by it as of the date the page gives itself.
+        reference = page.html.page_date or now or datetime.now(UTC)
+        return resolve(occurrences, game, page.scope, reference)
     except Exception:  # a broken page must never break a scrape cycle
         log.warning("extractor failed on %s", filename or "a page", exc_info=True)
         return []

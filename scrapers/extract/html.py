@@ -11,6 +11,7 @@ from datetime import datetime
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from bot.core.domain import CodeStatus, Game
+from scrapers.dates import parse_date
 from scrapers.extract.blocks import Block, BlockKind, Mark, Row, Span, block_occurrences
 from scrapers.extract.context import (
     HeadingTrail,
@@ -113,14 +114,29 @@ class _Ctx:
     about: bool = False
 
 
+# Where pages state when they were written or last updated, most telling first.
+_PAGE_DATES = (
+    ('meta[property="article:modified_time"]', "content"),
+    ('meta[property="og:updated_time"]', "content"),
+    ('meta[itemprop="dateModified"]', "content"),
+    ('meta[property="article:published_time"]', "content"),
+    ('meta[itemprop="datePublished"]', "content"),
+    ("time[datetime]", "datetime"),
+)
+
+
 class HtmlReader:
     def __init__(self, game: Game, scope: GameScope, data: DataHandler) -> None:
         self.game = game
         self.scope = scope
         self.data = data
+        # The date the page states for itself, once read: what its expiry dates mean "now".
+        self.page_date: datetime | None = None
 
     def read(self, text: str) -> list[Occurrence]:
         tree = LexborHTMLParser(_limit_nesting(text))
+        if self.page_date is None:
+            self.page_date = _page_date(tree)
         found: list[Occurrence] = []
         for script in tree.css("script"):
             found.extend(self._script(script))
@@ -513,6 +529,17 @@ def _limit_nesting(text: str) -> str:
             if depth > MAX_NESTING:
                 return text[: match.start()]
     return text
+
+
+def _page_date(tree: LexborHTMLParser) -> datetime | None:
+    """The date a page says it was updated or published, from its metadata."""
+    for selector, attribute in _PAGE_DATES:
+        node = tree.css_first(selector)
+        value = (node.attributes.get(attribute) or "") if node is not None else ""
+        moment = parse_date(value[:60]) if value else None
+        if moment is not None:
+            return moment
+    return None
 
 
 def _aria_level(node: LexborNode) -> int:

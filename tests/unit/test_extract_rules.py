@@ -317,3 +317,15 @@ def test_words_opening_with_the_games_name_are_codes_when_a_post_calls_them_code
     assert codes(post, GENSHIN, "thread.md") == {"GenshinStarfall": A, "GenshinMoonlit": A}
     tools = "Tools we like - GenshinWishExport for wishes, GenshinUID for bots."
     assert codes(tools, GENSHIN, "readme.md") == {}
+
+
+def test_an_expiry_date_is_read_against_the_date_the_page_gives_itself() -> None:
+    page = (
+        '<html><head><meta property="article:modified_time" content="2031-05-20T10:00:00Z">'
+        "</head><body><h2>Star Rail codes</h2><ul>"
+        "<li><b>RAILK7Q2X9ZP</b> - 60 Stellar Jade - valid until 2031-06-01</li>"
+        "<li><b>TRAINK3N8V5QC</b> - 30 Stellar Jade - valid until 2031-05-10</li>"
+        "</ul></body></html>"
+    )
+    # Read long after the page was written: the page still said the first one worked.
+    assert statuses(page) == {"RAILK7Q2X9ZP": A, "TRAINK3N8V5QC": E}
