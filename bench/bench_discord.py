@@ -12,7 +12,8 @@ Figures:
   global one does): achieved rate between the first and the last message create, as a
   fraction of the 50/s limit, and the 429s codecast caused (the fake's violations);
 - /codes: from the INTERACTION_CREATE frame leaving the fake to the interaction callback
-  (deferred) and to the follow-up carrying the codes, p50 and p99;
+  (deferred) and to the follow-up carrying the codes, p50 and p99, one at a time and as a
+  burst of all of them within one second (how many were answered within Discord's 3 s);
 - peak RSS of the bot process with the gateway connected, after all of the above.
 """
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from tests.fakes.discord_api import FakeDiscord
 
 GLOBAL_LIMIT = 50
+INTERACTION_DEADLINE = 3.0  # seconds Discord gives an interaction's first answer
 CHANNELS_PER_GUILD = 50
 CODES_PER_GAME = 12
 
@@ -152,6 +154,30 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+async def burst(
+    dc: FakeDiscord, guild_id: int, channel_id: int, user_id: int, count: int
+) -> tuple[list[float], list[float]]:
+    """`count` /codes spread over one second: each one's time to its callback and to the
+    follow-up with the codes."""
+    handles = []
+    sent_at = []
+    started = time.monotonic()
+    for n in range(count):
+        await asyncio.sleep(max(0.0, started + n / count - time.monotonic()))
+        sent_at.append(time.monotonic())
+        handles.append(
+            await dc.dispatch_interaction(
+                guild_id, channel_id, user_id, "codes", {"game": "genshin"}
+            )
+        )
+    callbacks = [
+        record.latency for record in await asyncio.gather(*(h.response() for h in handles))
+    ]
+    replies = await asyncio.gather(*(h.wait_followups(1) for h in handles))
+    answers = [reply.created_at - sent for [reply], sent in zip(replies, sent_at, strict=True)]
+    return callbacks, answers
+
+
 async def drive(channels: int, interactions: int) -> None:
     # Imported here: the bot process must not carry the fake (aiohttp's server) in its RSS.
     from tests.fakes.discord_api import FakeDiscord
@@ -198,6 +224,10 @@ async def drive(channels: int, interactions: int) -> None:
                 [reply] = await handle.wait_followups(1)
                 answers.append(reply.created_at - sent)
 
+            burst_callbacks, burst_answers = await burst(
+                dc, guild_id, channel_id, user_id, interactions
+            )
+
             child.send_signal(signal.SIGTERM)
             finished = json.loads(await child.stdout.readline())
             await child.wait()
@@ -216,6 +246,18 @@ async def drive(channels: int, interactions: int) -> None:
         f"p99 {percentile(answers, 99) * 1000:.1f} ms"
     )
     print(f"  mean callback          {statistics.mean(callbacks) * 1000:.1f} ms")
+    print(f"/codes latency, {interactions} interactions within one second (a burst)")
+    in_time = sum(1 for latency in burst_callbacks if latency < INTERACTION_DEADLINE)
+    print(f"  answered in 3 s        {in_time} of {interactions}")
+    print(
+        f"  to the callback        p50 {percentile(burst_callbacks, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(burst_callbacks, 99) * 1000:.1f} ms, "
+        f"max {max(burst_callbacks) * 1000:.1f} ms"
+    )
+    print(
+        f"  to the codes follow-up p50 {percentile(burst_answers, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(burst_answers, 99) * 1000:.1f} ms"
+    )
     print("bot process memory (Discord only, gateway connected)")
     print(f"  RSS after start        {started['rss_connected_kb'] / 1024:.1f} MB")
     print(f"  RSS at the end         {finished['rss_end_kb'] / 1024:.1f} MB")
