@@ -4,7 +4,7 @@ Usage: python bench/bench_burst.py [--users 300] [--others 900]
 
 The fake Bot API runs in this process and enforces Telegram's published limits as they are
 (30 messages/s overall, 1/s per chat, 429 above either). codecast's Telegram side runs in a
-child process, built by `notifiers.telegram.build_service` from environment settings as the
+child process, built by `notifiers.telegram.wiring.build_service` from environment settings as the
 daemon builds it, with the delivery worker, on a SQLite database this process fills.
 
 Figures:
@@ -68,10 +68,10 @@ def rate(messages: list[SentMessage]) -> float:
 
 async def bot_process() -> None:
     """codecast's Telegram side alone: the service and the delivery worker, until SIGTERM."""
+    from bot.app.settings import Settings
     from bot.core.catalog import load_catalog
-    from bot.core.settings import Settings
     from notifiers.delivery import DeliveryWorker
-    from notifiers.telegram import build_service
+    from notifiers.telegram.wiring import build_service
 
     settings = Settings()
     engine = database.create_engine(settings.database_url)

@@ -100,6 +100,7 @@ async def test_follow_ups_beyond_an_interactions_bucket_wait_for_it(
                 for player in players
             ]
             callbacks = await asyncio.gather(*(handle.response() for handle in handles))
+            await asyncio.gather(*(handle.wait_followups(1) for handle in handles))
             seen = -1
             # Until the follow-ups stop coming (a waiting one comes within the window).
             while (total := sum(len(h.followups) for h in handles)) != seen:
