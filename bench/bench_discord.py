@@ -120,7 +120,7 @@ async def prepare(db_url: str, dc: FakeDiscord, channels: int) -> tuple[int, int
                     channel = dc.add_channel(guild.id)
                     await repository.subscribe(
                         session, Platform.DISCORD, str(channel.id), "genshin",
-                        now=now, guild_id=str(guild.id),
+                        now=now, space_id=str(guild.id),
                     )  # fmt: skip
                     first = first or (guild.id, channel.id, member.user.id)
                     made += 1

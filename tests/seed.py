@@ -27,7 +27,7 @@ async def add_subscriptions(
             {
                 "platform": platform,
                 "chat_id": chat_id,
-                "guild_id": guild_id,
+                "space_id": guild_id,
                 "game": game,
                 "options": {},
                 "active": True,

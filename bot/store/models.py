@@ -167,11 +167,10 @@ class SubscriptionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(ChatId)
-    # Discord: the guild the channel belongs to (so leaving a guild ends its subscriptions).
-    guild_id: Mapped[str | None] = mapped_column(ChatId)
+    # The community the chat belongs to (a Discord server): leaving it ends its subscriptions.
+    space_id: Mapped[str | None] = mapped_column(ChatId)
     game: Mapped[str] = mapped_column(String(32))
-    # Discord: a role to mention with each announcement.
-    role_id: Mapped[str | None] = mapped_column(ChatId)
+    # What the platform keeps per subscription (Discord: "role_id", the role to mention).
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]

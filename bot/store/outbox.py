@@ -22,7 +22,7 @@ the worker's sends in flight plus the outcomes waiting to be written (see Delive
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -51,8 +51,9 @@ class Delivery:
     platform: Platform
     chat_id: str
     game: str
-    guild_id: str | None
-    role_id: str | None
+    # The chat's community (a Discord server) and the platform's options for the subscription.
+    space_id: str | None
+    options: Mapping[str, Any]
     attempts: int
 
 
@@ -100,8 +101,8 @@ async def claim_due(
                 DeliveryRow.attempts,
                 SubscriptionRow.chat_id,
                 SubscriptionRow.game,
-                SubscriptionRow.guild_id,
-                SubscriptionRow.role_id,
+                SubscriptionRow.space_id,
+                SubscriptionRow.options,
                 SubscriptionRow.active,
             )
             .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
@@ -124,8 +125,8 @@ async def claim_due(
                 platform=platform,
                 chat_id=row.chat_id,
                 game=row.game,
-                guild_id=row.guild_id,
-                role_id=row.role_id,
+                space_id=row.space_id,
+                options=row.options or {},
                 attempts=row.attempts,
             )
         )

@@ -140,8 +140,12 @@ class CodecastClient(discord.AutoShardedClient):
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Kicked, banned or the server deleted: its channels get nothing more."""
         async with self.sessions.begin() as session:
-            ended = await repository.deactivate_guild(
-                session, str(guild.id), reason="bot removed from the server", now=self.clock()
+            ended = await repository.deactivate_space(
+                session,
+                Platform.DISCORD,
+                str(guild.id),
+                reason="bot removed from the server",
+                now=self.clock(),
             )
         log.info("discord: removed from guild %s; %d subscriptions ended", guild.id, ended)
 

@@ -376,6 +376,16 @@ def _game_code_embeds(
 # --- /subscriptions ----------------------------------------------------------------------
 
 
+# The subscription option that names the role an announcement mentions.
+ROLE_OPTION = "role_id"
+
+
+def role_to_ping(options: Mapping[str, Any]) -> str | None:
+    """The role a subscription's announcements mention, if it names one."""
+    role = options.get(ROLE_OPTION)
+    return str(role) if isinstance(role, str | int) and str(role).isdigit() else None
+
+
 @dataclass(frozen=True)
 class SubscriptionLine:
     channel_id: str

@@ -17,6 +17,7 @@ from bot.core.catalog import Catalog
 from bot.core.domain import Game, Platform
 from bot.store import repository
 from notifiers.discord.format import (
+    ROLE_OPTION,
     NotACode,
     RedeemButton,
     SubscriptionLine,
@@ -25,6 +26,7 @@ from notifiers.discord.format import (
     redeem_target_buttons,
     redeem_targets,
     redeem_text,
+    role_to_ping,
     subscriptions_text,
 )
 
@@ -300,8 +302,8 @@ class DiscordCommands:
                 str(target.id),
                 chosen.id,
                 now=self.ctx.clock(),
-                guild_id=str(target.guild.id),
-                role_id=str(role.id) if role is not None else None,
+                space_id=str(target.guild.id),
+                options={ROLE_OPTION: str(role.id)} if role is not None else {},
             )
         text = f"New **{inert(chosen.name)}** codes will be announced in {target.mention}"
         text += f", mentioning {role.mention}." if role is not None else "."
@@ -347,12 +349,12 @@ class DiscordCommands:
         assert guild_id is not None  # guild_only
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.ctx.sessions() as session:
-            found = await repository.guild_subscriptions(session, str(guild_id))
+            found = await repository.space_subscriptions(session, Platform.DISCORD, str(guild_id))
         lines = [
             SubscriptionLine(
                 s.chat_id,
                 self.catalog.games[s.game].name if s.game in self.catalog.games else s.game,
-                s.role_id,
+                role_to_ping(s.options),
             )
             for s in found
         ]

@@ -23,7 +23,7 @@ from bot.core.domain import Announcement, Platform
 from bot.store.outbox import Delivery
 from bot.store.repository import SentMessage
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
-from notifiers.discord.format import announcement_message
+from notifiers.discord.format import announcement_message, role_to_ping
 from notifiers.discord.window import AnsweredWindow
 from notifiers.limits import KeyedLimiter, Pacer, PauseGate, Rate
 
@@ -168,7 +168,10 @@ class DiscordSender:
         if game is None:
             return Failed(f"game {announcement.game!r} is not in the catalog")
         message = announcement_message(
-            announcement, game, role_id=delivery.role_id, source_names=self._source_names
+            announcement,
+            game,
+            role_id=role_to_ping(delivery.options),
+            source_names=self._source_names,
         )
         channel_id = int(delivery.chat_id)
         payload = message.payload(nonce=delivery_nonce(delivery))

@@ -15,6 +15,7 @@ from bot.core.domain import Platform
 from bot.store import repository
 from bot.store.models import CodeRow, DeliveryRow, SubscriptionRow
 from notifiers.delivery import DeliveryWorker
+from notifiers.discord.format import ROLE_OPTION
 from notifiers.discord.service import DiscordService
 from notifiers.discord.wiring import build_service
 from notifiers.expiry import EXPIRY_CHECK_SECONDS
@@ -85,8 +86,8 @@ async def subscribe_channels(
                 str(channel_id),
                 game,
                 now=clock(),
-                guild_id=str(guild_id),
-                role_id=str(role_id) if role_id is not None else None,
+                space_id=str(guild_id),
+                options={ROLE_OPTION: str(role_id)} if role_id is not None else {},
             )
 
 

@@ -14,6 +14,7 @@ from bot.core.catalog import parse_catalog
 from bot.core.domain import Platform
 from bot.store import database, repository
 from notifiers.discord.client import minimal_intents
+from notifiers.discord.format import ROLE_OPTION, role_to_ping
 from notifiers.discord.wiring import build_service
 from tests.conftest import FakeClock
 from tests.e2e.discord_helpers import (
@@ -57,8 +58,8 @@ async def subscriptions_of(
     sessions: async_sessionmaker[AsyncSession], guild_id: int
 ) -> list[tuple[str, str, str | None]]:
     async with sessions() as session:
-        found = await repository.guild_subscriptions(session, str(guild_id))
-    return [(s.chat_id, s.game, s.role_id) for s in found]
+        found = await repository.space_subscriptions(session, Platform.DISCORD, str(guild_id))
+    return [(s.chat_id, s.game, role_to_ping(s.options)) for s in found]
 
 
 # --- start-up ------------------------------------------------------------------------------
@@ -407,7 +408,7 @@ async def test_admin_unsubscribes_and_a_player_cannot(
         for game in ("genshin", "zzz"):
             await repository.subscribe(
                 session, Platform.DISCORD, str(channel_id), game,
-                now=clock(), guild_id=str(guild.id),
+                now=clock(), space_id=str(guild.id),
             )  # fmt: skip
     async with running_bot(dc, sessions, clock):
         refused = await dc.dispatch_interaction(
@@ -439,7 +440,7 @@ async def test_subscriptions_lists_the_servers_channels_for_anyone(
     async with sessions.begin() as session:
         await repository.subscribe(
             session, Platform.DISCORD, str(channel_id), "wuwa",
-            now=clock(), guild_id=str(guild.id), role_id=str(role.id),
+            now=clock(), space_id=str(guild.id), options={ROLE_OPTION: str(role.id)},
         )  # fmt: skip
     async with running_bot(dc, sessions, clock):
         replies = []

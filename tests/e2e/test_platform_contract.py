@@ -100,7 +100,7 @@ class DiscordHarness:
         return {"DISCORD_TOKEN": self.fake.token, "CODECAST_DISCORD_API_URL": self.fake.api_url}
 
     def new_chat(self) -> tuple[str, dict[str, Any]]:
-        return str(self.fake.add_channel(self.guild_id).id), {"guild_id": str(self.guild_id)}
+        return str(self.fake.add_channel(self.guild_id).id), {"space_id": str(self.guild_id)}
 
     def texts(self, chat_id: str) -> list[str]:
         return [

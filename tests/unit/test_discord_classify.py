@@ -111,8 +111,8 @@ def delivery(delivery_id: int) -> Delivery:
         platform=Platform.DISCORD,
         chat_id="1",
         game="genshin",
-        guild_id="2",
-        role_id=None,
+        space_id="2",
+        options={},
         attempts=1,
     )
 

@@ -5,8 +5,10 @@ Callers own the transaction; functions here never commit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +28,9 @@ class Subscription:
     platform: Platform
     chat_id: str
     game: str
-    guild_id: str | None
-    role_id: str | None
+    # The chat's community (a Discord server), and what the platform keeps per subscription.
+    space_id: str | None
+    options: Mapping[str, Any]
     active: bool
 
 
@@ -37,8 +40,8 @@ def _subscription(row: SubscriptionRow) -> Subscription:
         platform=Platform(row.platform),
         chat_id=row.chat_id,
         game=row.game,
-        guild_id=row.guild_id,
-        role_id=row.role_id,
+        space_id=row.space_id,
+        options=dict(row.options or {}),
         active=row.active,
     )
 
@@ -50,10 +53,11 @@ async def subscribe(
     game: str,
     *,
     now: datetime,
-    guild_id: str | None = None,
-    role_id: str | None = None,
+    space_id: str | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Subscription:
-    """Subscribe a chat to a game (again): an existing row is reactivated and updated."""
+    """Subscribe a chat to a game (again): an existing row is reactivated, its options
+    replaced by the new ones."""
     row = await session.scalar(
         select(SubscriptionRow).where(
             SubscriptionRow.platform == str(platform),
@@ -66,9 +70,8 @@ async def subscribe(
             platform=str(platform),
             chat_id=chat_id,
             game=game,
-            guild_id=guild_id,
-            role_id=role_id,
-            options={},
+            space_id=space_id,
+            options=dict(options or {}),
             active=True,
             created_at=now,
             updated_at=now,
@@ -77,8 +80,8 @@ async def subscribe(
     else:
         row.active = True
         row.deactivated_reason = None
-        row.role_id = role_id
-        row.guild_id = guild_id or row.guild_id
+        row.options = dict(options or {})
+        row.space_id = space_id or row.space_id
         row.updated_at = now
     await session.flush()
     return _subscription(row)
@@ -118,13 +121,16 @@ async def chat_subscriptions(
     return [_subscription(r) for r in rows]
 
 
-async def guild_subscriptions(session: AsyncSession, guild_id: str) -> list[Subscription]:
+async def space_subscriptions(
+    session: AsyncSession, platform: Platform, space_id: str
+) -> list[Subscription]:
+    """The active subscriptions of every chat in a community (a Discord server)."""
     rows = (
         await session.scalars(
             select(SubscriptionRow)
             .where(
-                SubscriptionRow.platform == str(Platform.DISCORD),
-                SubscriptionRow.guild_id == guild_id,
+                SubscriptionRow.platform == str(platform),
+                SubscriptionRow.space_id == space_id,
                 SubscriptionRow.active.is_(True),
             )
             .order_by(SubscriptionRow.chat_id, SubscriptionRow.game)
@@ -149,14 +155,15 @@ async def deactivate_chat(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def deactivate_guild(
-    session: AsyncSession, guild_id: str, *, reason: str, now: datetime
+async def deactivate_space(
+    session: AsyncSession, platform: Platform, space_id: str, *, reason: str, now: datetime
 ) -> int:
+    """End every subscription in a community the bot left (a Discord server); how many."""
     result = await session.execute(
         update(SubscriptionRow)
         .where(
-            SubscriptionRow.platform == str(Platform.DISCORD),
-            SubscriptionRow.guild_id == guild_id,
+            SubscriptionRow.platform == str(platform),
+            SubscriptionRow.space_id == space_id,
             SubscriptionRow.active.is_(True),
         )
         .values(active=False, deactivated_reason=reason[:MAX_ERROR_LENGTH], updated_at=now)
