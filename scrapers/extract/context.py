@@ -41,7 +41,8 @@ _EXPIRED = re.compile(
 )
 _ACTIVE = re.compile(
     r"(?<![a-z])(?:active|working|valid(?!\s*(?:until|till|through|thru|to|from|for)\b)|current(?:ly)?"
-    r"|available|unexpired|latest|new|newest|live\s+codes?|activ[oa]s|ativ[oa]s|vigentes"
+    r"|available|unexpired|latest|new|newest|live\s+codes?|still\s+work(?:s|ing)?"
+    r"|activ[oa]s|ativ[oa]s|vigentes"
     r"|v[aá]lid[oa]s|disponibles|dispon[ií]veis|aktive?n?|g[uü]ltige?n?|actifs|actives"
     r"|有效|可用|最新|利用可能|사용\s*가능)(?![a-z])",
     re.IGNORECASE,

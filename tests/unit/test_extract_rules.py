@@ -329,3 +329,12 @@ def test_an_expiry_date_is_read_against_the_date_the_page_gives_itself() -> None
     )
     # Read long after the page was written: the page still said the first one worked.
     assert statuses(page) == {"RAILK7Q2X9ZP": A, "TRAINK3N8V5QC": E}
+
+
+def test_a_heading_saying_codes_still_work_marks_them_active() -> None:
+    page = (
+        "<h3>Codes that still work</h3><ul><li><b>RAILK7Q2X9ZP</b> - 60 Stellar Jade</li></ul>"
+        "<h3>Codes that no longer work</h3><ul><li><b>TRAINK3N8V5QC</b> - 30 Stellar Jade</li>"
+        "</ul>"
+    )
+    assert codes(page) == {"RAILK7Q2X9ZP": A, "TRAINK3N8V5QC": E}
