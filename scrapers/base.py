@@ -55,6 +55,12 @@ class SourceTooLarge(SourceError):
     status = "too-large"
 
 
+class SourceTooSlow(SourceError):
+    """Parsing the page took longer than the time limit: hostile or pathological markup."""
+
+    status = "too-slow"
+
+
 class SourceChanged(SourceError):
     """The response no longer has the shape the parser knows: a layout change or garbage."""
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app.leader import ScheduleLock, lead
 from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
+from bot.app.parsing import ParserPool, ParsingStopped
 from bot.app.pipeline import CycleReport, Pipeline
 from bot.app.schedule import SCRAPE_JOB_ID, build_scheduler
 from bot.app.settings import Role, Settings
@@ -61,6 +62,7 @@ class App:
     http: httpx.AsyncClient
     pipeline: Pipeline
     publisher: SitePublisher
+    parsers: ParserPool
     services: list[ChatService] = field(default_factory=list)
     workers: list[DeliveryWorker] = field(default_factory=list)
     clock: Callable[[], datetime] = utc_now
@@ -124,6 +126,7 @@ class App:
                 log.error("site: cannot write to %s: %s", self.settings.site_dir, exc)
 
     async def close(self) -> None:
+        self.parsers.stop()
         for service in self.services:
             try:
                 await service.stop()
@@ -177,6 +180,12 @@ async def build_app(
         retries=settings.http_retries,
     )
     metrics = Metrics() if settings.metrics_port is not None else None
+    parsers = ParserPool(
+        workers=settings.parse_workers,
+        time_limit=settings.parse_time_limit,
+        log_level=settings.log_level,
+        log_json=settings.log_json,
+    )
     accounts = (
         load_accounts(settings.verify_accounts_file) if settings.verify_accounts_file else ()
     )
@@ -188,6 +197,7 @@ async def build_app(
         scrapers=observe_scrapers(SCRAPERS, metrics),
         clock=utc_now,
         verify_policy=policy,
+        parser=parsers,
     )
     publisher = SitePublisher(
         catalog=catalog,
@@ -206,6 +216,7 @@ async def build_app(
         http=http,
         pipeline=pipeline,
         publisher=publisher,
+        parsers=parsers,
         metrics=metrics,
     )
     if policy is not None:
@@ -364,8 +375,11 @@ async def run_daemon(settings: Settings) -> int:
     finally:
         if scheduler is not None:
             # Pause first: shutting down cancels a running job, and a cycle must end by
-            # itself (its transaction commits or rolls back, never half).
+            # itself (its transaction commits or rolls back, never half). A cycle still
+            # parsing ends at once when the parsers stop, before it stores anything; one
+            # storing its results is waited for.
             scheduler.pause()
+            app.parsers.stop()
             await app.wait_for_cycle()
             scheduler.shutdown(wait=False)
         await verifying.close()
@@ -429,6 +443,8 @@ def _logged(app: App) -> Callable[[], Awaitable[None]]:
     async def job() -> None:
         try:
             await app.cycle()
+        except ParsingStopped:
+            log.info("scrape cycle stopped: codecast is stopping")
         except (DBAPIError, OSError) as exc:
             # The database is down or restarting: the cycle's transaction rolled back whole,
             # and the next cycle tries again. One line, not a traceback, per failed cycle.

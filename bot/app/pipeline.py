@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app.parsing import PageParser, ParsingStopped, ThreadParser
 from bot.core.catalog import Catalog
 from bot.core.diff import Diff, diff
 from bot.core.domain import ScrapedCode, SourceConfig
@@ -74,6 +74,9 @@ class Pipeline:
     # Set when verification is on: new codes of the games some account checks wait for
     # their verdict (bot/verification.py) instead of being announced by this cycle.
     verify_policy: Policy | None = None
+    # Where pages are parsed: the daemon's worker processes (ParserPool); unset, a thread of
+    # this process with `scrapers` (tools and tests that bring scrapers of their own).
+    parser: PageParser | None = None
 
     async def scrape_cycle(self) -> CycleReport:
         started = self.clock()
@@ -181,12 +184,13 @@ class Pipeline:
             return SourceOutcome(source, None, error=error)
         if fetched.body is None:
             return SourceOutcome(source, None, fetched=fetched)
-        started = time.process_time()
+        parser = self.parser or ThreadParser(self.scrapers)
         try:
-            # Parsing is pure CPU work; a thread keeps the bots responsive meanwhile.
-            parsed = await asyncio.to_thread(scraper.parse, fetched.body, game, source)
+            parsed, spent = await parser.parse(source, fetched.body, game)
         except SourceError as error:
             return SourceOutcome(source, None, fetched=fetched, error=error)
+        except ParsingStopped:
+            raise  # codecast is stopping: the cycle ends here, before it stores anything
         except Exception as exc:
             # A parser must raise only SourceChanged; anything else is a parser bug, and
             # it must still not stop the other sources.
@@ -194,9 +198,6 @@ class Pipeline:
             return SourceOutcome(
                 source, None, fetched=fetched, error=SourceChanged(f"parser crashed: {exc!r}")
             )
-        # process_time counts this process's CPU in all threads: an upper bound when
-        # parsers overlap, exact when they do not.
-        spent = time.process_time() - started
         codes = tuple(normalize(parsed, game, self.clock()))
         return SourceOutcome(source, codes, fetched=fetched, parse_seconds=spent)
 

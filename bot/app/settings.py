@@ -60,6 +60,11 @@ class CoreSettings(BaseSettings):
     )
     indexnow_key: SecretStr | None = Field(default=None, alias="CODECAST_INDEXNOW_KEY")
 
+    # Parsing fetched pages: in this many worker processes, each page within this many
+    # seconds (a page over it fails as "too slow to parse" and its worker is replaced).
+    parse_workers: int = Field(default=2, gt=0, alias="CODECAST_PARSE_WORKERS")
+    parse_time_limit: float = Field(default=20.0, gt=0, alias="CODECAST_PARSE_TIME_LIMIT")
+
     # Delivery (the outbox): rows claimed per batch, sends in flight, the lease after which a
     # row claimed by a process that died is taken over, and retries of transient failures.
     delivery_batch: int = Field(default=200, gt=0, alias="CODECAST_DELIVERY_BATCH")

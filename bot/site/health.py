@@ -86,6 +86,8 @@ def plain_error(stored: str) -> str:
         return "The site refused the request."
     if status == "too-large":
         return "The page was larger than codecast reads."
+    if status == "too-slow":
+        return "The page took too long to read: its markup is broken or built to stall readers."
     if status == "changed":
         if "parser crashed" in detail:
             return "The page could not be read: codecast's reader for it failed."

@@ -270,6 +270,7 @@ def test_the_redeem_link_is_there_for_web_redeem_games_only() -> None:
         ("rejected: HoYoLAB retcode -502002: not logged in", "its error code -502002"),
         ("rejected: too many redirects", "redirects in circles"),
         ("too-large: more than the 5000000-byte cap", "larger than codecast reads"),
+        ("too-slow: too slow to parse (over 20s)", "took too long to read"),
         ("changed: fandom: no code-row templates", "its layout probably changed"),
         ("changed: parser crashed: KeyError('x')", "reader for it failed"),
         ("listed no codes, though it did before", "listed no codes this time"),
