@@ -191,8 +191,7 @@ async def latency() -> tuple[float, float]:
     with the delivery rows, render the site, wake the worker), then the delivery worker
     already running, as in `codecast run`.
     """
-    from bot.app.daemon.daemon import build_app
-
+    from bot.app.daemon import build_app
     from tests.fakes.source_site import FixtureSite, Page
     from tests.fakes.telegram_api import FakeTelegram
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
@@ -121,7 +122,9 @@ class AnsweredWindow:
     after that one did. The cost is one round trip per window.
 
     `acquire()` returns a slot; call `slot.answered()` when the answer came (or the request
-    failed without one), or the window stops.
+    failed without one), or the window stops; `async with window.slot():` does both around
+    a block. Telegram's limiter and Discord's sender share it: neither aiolimiter nor
+    discord.py offers it (both count on the client's clock only).
     """
 
     def __init__(
@@ -148,6 +151,20 @@ class AnsweredWindow:
             slot = WindowSlot(self._clock)
             self._slots.append(slot)
             return slot
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """A place for the request made inside the block; answered when the block ends."""
+        taken = await self.acquire()
+        try:
+            yield
+        finally:
+            taken.answered()
+
+    def occupied(self) -> int:
+        """Requests that still count: in flight, or answered less than a window ago."""
+        horizon = self._clock() - self.window
+        return sum(1 for s in self._slots if s.answered_at is None or s.answered_at > horizon)
 
 
 class WindowSlot:

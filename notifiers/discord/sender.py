@@ -24,8 +24,7 @@ from bot.store.outbox import Delivery
 from bot.store.repository import SentMessage
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from notifiers.discord.format import announcement_message, role_to_ping
-from notifiers.discord.window import AnsweredWindow
-from notifiers.limits import KeyedLimiter, Pacer, PauseGate, Rate
+from notifiers.limits import AnsweredWindow, KeyedLimiter, Pacer, PauseGate, Rate
 
 log = logging.getLogger(__name__)
 

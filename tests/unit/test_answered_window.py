@@ -1,4 +1,4 @@
-"""The global request window: a request counts from its start until a window after its answer."""
+"""The answered window both platforms use: a request counts until a window after its answer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from notifiers.discord.window import AnsweredWindow
+from notifiers.limits import AnsweredWindow
 
 WINDOW = 0.2
 
@@ -64,5 +64,5 @@ async def test_a_request_in_flight_frees_its_place_for_waiters_when_answered() -
 
 
 def test_nonsense_limits_are_refused() -> None:
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(ValueError, match="count"):
         AnsweredWindow(0, 1.0)
