@@ -330,7 +330,7 @@ async def run_daemon(settings: Settings) -> int:
     role = settings.role
     try:
         if app.metrics is not None and settings.metrics_port is not None:
-            app.metrics_server = app.metrics.serve(settings.metrics_port)
+            app.metrics_server = app.metrics.serve(settings.metrics_port, settings.metrics_host)
             tasks.append(
                 asyncio.create_task(
                     watch_queue(app.metrics, app.sessions, app.clock), name="metrics-queue"

@@ -222,9 +222,9 @@ class Metrics:
 
     # --- serving --------------------------------------------------------------------------
 
-    def serve(self, port: int, host: str = "0.0.0.0") -> MetricsServer:  # noqa: S104
-        """Serve /metrics over HTTP from a daemon thread; `host` all interfaces by default,
-        since Prometheus usually scrapes from another machine or container."""
+    def serve(self, port: int, host: str = "127.0.0.1") -> MetricsServer:
+        """Serve /metrics over HTTP from a daemon thread, on this machine only unless `host`
+        says otherwise (CODECAST_METRICS_HOST): the figures name sources and chats."""
         server, _thread = start_http_server(port, host, registry=self.registry)
         bound = int(server.server_address[1])
         log.info("metrics on http://%s:%d/metrics", host, bound)

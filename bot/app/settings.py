@@ -46,8 +46,10 @@ class CoreSettings(BaseSettings):
     log_level: str = Field(default="INFO", alias="CODECAST_LOG_LEVEL")
     # One JSON object per log line instead of text (for log collectors).
     log_json: bool = Field(default=False, alias="CODECAST_LOG_JSON")
-    # Prometheus metrics on http://0.0.0.0:PORT/metrics; unset: no metrics server.
+    # Prometheus metrics on http://HOST:PORT/metrics; no port: no metrics server. The host is
+    # this machine only unless set (0.0.0.0 for all interfaces, as in a container).
     metrics_port: int | None = Field(default=None, ge=0, le=65535, alias="CODECAST_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", min_length=1, alias="CODECAST_METRICS_HOST")
 
     # Fetching sources.
     http_timeout: float = Field(default=20.0, gt=0, alias="CODECAST_HTTP_TIMEOUT")

@@ -67,7 +67,9 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     for charset in _declared_charsets(body, content_type):
         try:
             return body.decode(charset, errors="replace")
-        except LookupError:
+        except (LookupError, UnicodeError, ValueError):
+            # Not a codec of text at all ("hex"), or one that decodes no page ("idna",
+            # "punycode", "undefined" raise on any bytes or refuse errors="replace").
             continue
     return body.decode("cp1252", errors="replace")
 

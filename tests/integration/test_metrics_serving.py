@@ -7,6 +7,7 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app.metrics import Metrics, ObservedSender, refresh_queue
+from bot.app.settings import Settings
 from bot.core.domain import CodeStatus, Platform
 from bot.store import database, repository
 from bot.store.models import CodeRow
@@ -30,6 +31,15 @@ def test_metrics_are_served_over_http_in_prometheus_text_format() -> None:
     (sample,) = [s for s in families["codecast_deliveries"].samples if s.name.endswith("_total")]
     assert sample.labels == {"platform": "telegram", "outcome": "sent"}
     assert sample.value == 1
+
+
+def test_metrics_listen_on_this_machine_only_unless_told_otherwise() -> None:
+    assert Settings(_env_file=None).metrics_host == "127.0.0.1"  # type: ignore[call-arg]
+    server = Metrics().serve(0)
+    try:
+        assert server.server.server_address[0] == "127.0.0.1"
+    finally:
+        server.close()
 
 
 async def test_worker_deliveries_and_queue_depth_from_a_real_outbox(sqlite_url: str) -> None:

@@ -150,3 +150,15 @@ def test_parse_reads_the_source_url_as_a_hint_and_rejects_binary() -> None:
     with pytest.raises(SourceChanged):
         page.parse(b"\x89PNG\r\n\x1a\n\x00\x00\x00\x00", GAMES[0], source)
     assert page.parse(b"", GAMES[0], source) == []
+
+
+@pytest.mark.parametrize("charset", ["idna", "punycode", "undefined", "hex", "no-such-codec"])
+def test_a_declared_charset_that_decodes_no_page_falls_back_and_the_codes_are_read(
+    charset: str,
+) -> None:
+    # Not UTF-8 (the é is Latin-1), so the declared charset is tried, and must not sink it.
+    body = (
+        f'<html><head><meta charset="{charset}"></head><body><h2>Active codes</h2>'
+        "<ul><li><b>GENSHINGIFT</b> - 60 Primogems (d\xe9j\xe0)</li></ul></body></html>"
+    ).encode("latin-1")
+    assert [c.code for c in extract_codes(body, CATALOG.game("genshin"))] == ["GENSHINGIFT"]
