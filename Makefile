@@ -1,11 +1,14 @@
 # codecast: `make run` starts the daemon on SQLite and ./public; `make test` checks everything.
 PYTHON ?= python3
+# Test processes for `make test`: the suite mostly waits (subprocesses, servers, the network
+# fakes), so more processes than cores pay off; `make test TEST_WORKERS=1` runs it in one.
+TEST_WORKERS ?= 4
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := bot scrapers notifiers
 
-.PHONY: run once test lint format bench demo render status clean
+.PHONY: run once test test-fast lint format bench demo render status clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +39,10 @@ format: $(STAMP)
 	$(BIN)/ruff format $(PACKAGES) tests bench alembic
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -n 2 tests/unit
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; PYTHONPATH=. $(BIN)/python $$script || exit 1; done

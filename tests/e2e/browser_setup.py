@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -73,7 +75,18 @@ def _apt_updated() -> bool:
 
 
 def ensure_debian_packages(binaries: dict[str, str]) -> str | None:
-    """Install the packages whose binaries (path -> package) are missing; why not, or None."""
+    """Install the packages whose binaries (path -> package) are missing; why not, or None.
+
+    The test processes of one run (pytest-xdist) take turns: apt-get refuses to run twice at
+    once, and the second comes after the first has installed what both need.
+    """
+    if all(Path(path).exists() for path in binaries):
+        return None
+    with FileLock(Path(tempfile.gettempdir()) / "codecast-tests-apt.lock"):
+        return _install_missing(binaries)
+
+
+def _install_missing(binaries: dict[str, str]) -> str | None:
     missing = sorted({package for path, package in binaries.items() if not Path(path).exists()})
     if not missing:
         return None
