@@ -48,7 +48,7 @@ bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; PYTHONPATH=. $(BIN)/python $$script || exit 1; done
 
 demo: $(STAMP)
-	$(BIN)/python -m tests.demo
+	$(BIN)/python -m tests.demo --serve
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data public demo

@@ -4,8 +4,8 @@ The demo serves source pages from a local server (the recorded real copies in ..
 that folder is beside the checkout, else constructed pages of the same layouts from
 tests/fixtures), points a catalog at them, and runs scrape cycles into ./demo. Between the
 cycles HoYoLAB's livestream answer goes from empty to a livestream with codes, so new codes
-appear and are announced, as they would be after a real livestream. Open
-demo/public/index.html afterwards.
+appear and are announced, as they would be after a real livestream. The pages' reward icons
+are served by the same local server. `make demo` then serves the site and prints its URL.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ import logging
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aiohttp import web
 
 from bot.app.logs import configure_logging
 from bot.app.settings import Settings
+from bot.site.icons import IconStore
+from tests.fakes.reward_icons import serve_icons_locally
 from tests.fakes.source_site import FixtureSite, Page
 from tests.recorded import LOCAL_FIXTURES, SHARED_FIXTURES
 
@@ -77,7 +79,20 @@ DEMO_PAGES: list[tuple[str, str, str, str | None, str | None, str]] = [
     ("fandom-hsr", "fandom", "hsr", None, "fandom/hsr_redemption_code_query_slots.json", JSON),
     ("fandom-zzz", "fandom", "zzz", None, "fandom/zzz_redemption_code_parse_wikitext.json", JSON),
     ("fandom-wuwa", "fandom", "wuwa", None, "fandom/wuwa_redemption_code_query_v2.json", JSON),
+    (
+        "pockettactics-genshin",
+        "pockettactics",
+        "genshin",
+        None,
+        "pockettactics/genshin_codes.html",
+        HTML,
+    ),
 ]
+# After the livestream the guide lists its codes too, naming the rewards HoYoLAB gives only as
+# icons and amounts.
+GUIDE_AFTER_LIVESTREAM = LOCAL_FIXTURES / "pockettactics" / "genshin_codes_after_livestream.html"
+LIVESTREAM = LOCAL_FIXTURES / "hoyolab" / "genshin_material_livestream.json"
+PORT = 8000
 
 
 def demo_sources() -> list[DemoSource]:
@@ -113,40 +128,48 @@ def demo_catalog(site: FixtureSite, sources: list[DemoSource]) -> str:
 
 
 def stock(site: FixtureSite, folder: Path) -> Path:
-    """Put the demo pages on `site` (HoYoLAB between livestreams) and write a catalog for
-    them into `folder`; returns the catalog's path."""
+    """Put the demo pages on `site` (HoYoLAB between livestreams), their reward icons served
+    by `site` too, and write a catalog for them into `folder`; returns the catalog's path."""
     sources = demo_sources()
     for source in sources:
-        site.pages[source.path] = Page(source.file.read_bytes(), source.content_type)
+        body = serve_icons_locally(site, source.file.read_bytes())
+        site.pages[source.path] = Page(body, source.content_type)
     site.pages["hoyolab/genshin"] = Page(EMPTY_LIVESTREAM, "application/json")
     catalog_path = folder / "catalog.toml"
     catalog_path.write_text(demo_catalog(site, sources), encoding="utf-8")
     return catalog_path
 
 
-async def run_demo(folder: Path, cycles: int, serve: bool) -> int:
-    from bot.app.daemon import build_app
+def after_livestream(site: FixtureSite, now: float) -> None:
+    """A livestream happened: HoYoLAB lists its codes, and the guide soon after."""
+    livestream = fresh_livestream(LIVESTREAM, now)
+    site.pages["hoyolab/genshin"] = Page(serve_icons_locally(site, livestream), JSON)
+    guide = serve_icons_locally(site, GUIDE_AFTER_LIVESTREAM.read_bytes())
+    site.pages["pockettactics/genshin_codes.html"] = Page(guide, HTML)
 
-    livestream = LOCAL_FIXTURES / "hoyolab" / "genshin_material_livestream.json"
+
+async def run_demo(folder: Path, cycles: int, serve: bool, port: int = PORT) -> int:
+    from bot.app.daemon import build_app, utc_now
+
     async with FixtureSite() as site:
         catalog_path = stock(site, folder)
         settings = Settings(
             CODECAST_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'codecast.db'}",
             CODECAST_SITE_DIR=folder / "public",
             CODECAST_CATALOG=catalog_path,
-            CODECAST_SITE_URL="http://127.0.0.1:8000/",
+            CODECAST_SITE_URL=f"http://127.0.0.1:{port}/",
             CODECAST_HTTP_RETRIES=0,
             DISCORD_TOKEN=None,
             TELEGRAM_TOKEN=None,
         )
         app = await build_app(settings, with_services=False)
+        # The icons are on the local server, which a real site's icon store refuses to fetch.
+        icons = IconStore(settings.site_dir, app.http, utc_now, allow_private_hosts=True)
+        app.publisher = replace(app.publisher, icon_store=icons)
         try:
             for number in range(1, cycles + 1):
-                if number == 2 and livestream.is_file():
-                    # A livestream happened: HoYoLAB now lists its codes.
-                    site.pages["hoyolab/genshin"] = Page(
-                        fresh_livestream(livestream, time.time()), "application/json"
-                    )
+                if number == 2:
+                    after_livestream(site, time.time())
                 report = await app.cycle()
                 sys.stdout.write(
                     f"cycle {number}: {len(report.outcomes) - len(report.failed)} sources ok, "
@@ -157,7 +180,12 @@ async def run_demo(folder: Path, cycles: int, serve: bool) -> int:
             await app.close()
         sys.stdout.write(f"site written to {settings.site_dir}/index.html\n")
     if serve:
-        await serve_folder(settings.site_dir, 8000)
+        await serve_folder(settings.site_dir, port)
+    else:
+        sys.stdout.write(
+            f"to look at it: python -m tests.demo --serve (make demo), then open "
+            f"http://127.0.0.1:{port}/\n"
+        )
     return 0
 
 
@@ -182,7 +210,7 @@ async def serve_folder(folder: Path, port: int) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    sys.stdout.write(f"serving the demo site on http://127.0.0.1:{port}/ (Ctrl-C stops)\n")
+    sys.stdout.write(f"open http://127.0.0.1:{port}/ to see the demo site (Ctrl-C stops)\n")
     try:
         await asyncio.Event().wait()
     finally:
@@ -194,11 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, default=Path("demo"))
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--serve", action="store_true", help="serve the site afterwards")
+    parser.add_argument("--port", type=int, default=PORT, help="where --serve serves it")
     args = parser.parse_args(argv)
     configure_logging("INFO")
     args.folder.mkdir(parents=True, exist_ok=True)
     try:
-        return asyncio.run(run_demo(args.folder, args.cycles, args.serve))
+        return asyncio.run(run_demo(args.folder, args.cycles, args.serve, args.port))
     except KeyboardInterrupt:
         return 130
 

@@ -36,6 +36,7 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         sys.stderr.write(f"codecast extract: cannot read {args.file}: {exc.strerror}\n")
         return 2
+    from bot.site.view import iso
     from scrapers.page import find_codes
 
     result = []
@@ -43,14 +44,21 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
         code = finding.code
         result.append(
             {
+                # What the page says of the code, in the fields and forms of the site's
+                # codes.json (rewards, items, expires_at, redeem_link) ...
                 "code": code.code,
                 "status": str(code.status),
-                # What made the string a code, strongest first, and what gave its status:
-                # enough to judge a page a user adds at a glance.
+                "rewards": code.rewards,
+                "items": [
+                    {"name": item.name, "amount": item.amount, "icon_url": item.icon_url}
+                    for item in code.items
+                ],
+                "expires_at": iso(code.expires_at),
+                "redeem_link": game.redeem_link(code.code),
+                # ... and what made the string a code, strongest first, and what gave its
+                # status: enough to judge a page a user adds at a glance.
                 "evidence": list(finding.evidence),
                 "status_from": finding.status_from or None,
-                "rewards": code.rewards or None,
-                "expires": code.expires_at.isoformat() if code.expires_at else None,
             }
         )
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")

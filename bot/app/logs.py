@@ -82,6 +82,19 @@ def _context_of(record: logging.LogRecord) -> dict[str, str]:
     }
 
 
+class NoVoiceNotes(logging.Filter):
+    """Drops discord.py's notes that its voice libraries (PyNaCl, davey) are missing.
+
+    codecast sends text and never joins a voice channel, so those warnings only worry.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name.startswith("discord")
+            and record.getMessage().endswith("voice will NOT be supported")
+        )
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -124,6 +137,7 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if as_json else TextFormatter())
     handler.addFilter(RedactSecrets(secrets))
     handler.addFilter(ContextFields())
+    handler.addFilter(NoVoiceNotes())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -88,9 +88,11 @@ def format_status(status: dict[str, Any]) -> str:
     for s in status["sources"]:
         flag = "  PROBABLY BROKEN" if s["probably_broken"] else ""
         error = f"  last error: {s['last_error']}" if s["last_error"] else ""
+        # A source never read has no count yet: "-", never Python's "None".
+        count = "-" if s["last_count"] is None else s["last_count"]
         lines.append(
             f"  {s['id']:<28} {s['game']:<8} last success {s['last_success'] or 'never'}"
-            f"  failures {s['consecutive_failures']}  codes {s['last_count']}{flag}{error}"
+            f"  failures {s['consecutive_failures']}  codes {count}{flag}{error}"
         )
     if not status["sources"]:
         lines.append("  (none checked yet)")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class CodeStatus(StrEnum):
@@ -98,6 +99,15 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+# What players call the sites of the built-in source kinds; a catalog entry's `name` wins.
+SOURCE_KIND_NAMES = {
+    "hoyolab": "HoYoLAB",
+    "fandom": "Fandom",
+    "game8": "Game8",
+    "pockettactics": "Pocket Tactics",
+}
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     id: str
@@ -113,6 +123,14 @@ class SourceConfig:
     @property
     def announces_alone(self) -> bool:
         return self.trust is not Trust.PAGE or self.trusted
+
+    @property
+    def label(self) -> str:
+        """The source as players see it: its catalog name, else its site's name, else its
+        host ("listed by HoYoLAB", not "listed by hoyolab-genshin")."""
+        if self.name:
+            return self.name
+        return SOURCE_KIND_NAMES.get(self.kind) or urlsplit(self.url).hostname or self.id
 
 
 @dataclass(frozen=True)

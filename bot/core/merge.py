@@ -48,7 +48,9 @@ class MergedCode:
 def merge(listings: Sequence[SourceCodes]) -> dict[tuple[str, str], MergedCode]:
     """Merge the listings of all sources into one record per (game, code key).
 
-    Spelling, rewards and items come from the most trusted source that has them. The code is
+    Spelling, rewards and items come from the most trusted source that has them; items it
+    names not (HoYoLAB gives only icons and amounts) take their names from a source that lists
+    the same amounts with names. The code is
     expired when a source that may announce alone (official, curated, trusted page) says so,
     or when every source listing it says so; otherwise active when any source says active.
     """
@@ -79,9 +81,31 @@ def merge(listings: Sequence[SourceCodes]) -> dict[tuple[str, str], MergedCode]:
             code=best.code,
             status=status,
             rewards=next((s.rewards for _, s, _ in entries if s.rewards), ""),
-            items=next((s.items for _, s, _ in entries if s.items), ()),
+            items=_items([scraped for _, scraped, _ in entries]),
             expires_at=next((s.expires_at for _, s, _ in entries if s.expires_at), None),
             sources={source.id: scraped.status for source, scraped, _ in entries},
             baseline=all(first for _, _, first in entries),
         )
     return merged
+
+
+def _items(listed: Sequence[ScrapedCode]) -> tuple[RewardItem, ...]:
+    """The first listing's items, unnamed ones named by a later listing of the same amounts."""
+    with_items = [scraped.items for scraped in listed if scraped.items]
+    if not with_items:
+        return ()
+    best = with_items[0]
+    if all(item.name for item in best):
+        return best
+    amounts = [item.amount for item in best]
+    for other in with_items[1:]:
+        if [item.amount for item in other] == amounts and all(item.name for item in other):
+            return tuple(
+                RewardItem(
+                    name=item.name or named.name,
+                    amount=item.amount,
+                    icon_url=item.icon_url or named.icon_url,
+                )
+                for item, named in zip(best, other, strict=True)
+            )
+    return best

@@ -68,12 +68,14 @@ class _Parts:
             f"{label}</span>"
         )
 
-    def sources(self, sources: tuple[str, ...]) -> str:
+    def sources(self, sources: tuple[str, ...], labels: tuple[str, ...]) -> str:
+        """Links to the sources' entries on sources.html, each named as players know it."""
         known = self._sources.get(sources)
         if known is None:
             page = f"{self.root}sources.html"
             known = self._sources[sources] = ", ".join(
-                f'<a href="{page}#{source_anchor(s)}">{html_text(s)}</a>' for s in sources
+                f'<a href="{page}#{source_anchor(s)}">{html_text(label)}</a>'
+                for s, label in zip(sources, labels, strict=True)
             )
         return known
 
@@ -116,7 +118,7 @@ def card(c: ShownCode, parts: _Parts) -> str:
         if e
         else ""
     )
-    sources = f" · listed by {parts.sources(c.sources)}" if c.sources else ""
+    sources = f" · listed by {parts.sources(c.sources, c.source_labels)}" if c.sources else ""
     family = f'<p class="fam">{_family_note(c.family)}</p>\n' if c.family else ""
     checked = _checked(c) if c.verification != "unverified" else ""
     return (

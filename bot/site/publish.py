@@ -65,6 +65,7 @@ class SitePublisher:
             generated_at=self.clock(),
             site_url=self.site_url if self.site_url.endswith("/") else self.site_url + "/",
             indexnow_key=self.indexnow_key,
+            source_names={source.id: source.label for source in self.catalog.sources},
             verification_notes=tuple(
                 out_note(a.name, a.out_reason) for a in accounts if a.state == ACCOUNT_OUT
             ),

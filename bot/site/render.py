@@ -42,6 +42,8 @@ class SiteSnapshot:
     icons: Mapping[str, Icon] = field(default_factory=dict)
     # Verification accounts HoYoverse refuses ("verification account alt-1: cookie expired").
     verification_notes: tuple[str, ...] = ()
+    # Source id -> what players call it (SourceConfig.label); ids not in it show as they are.
+    source_names: Mapping[str, str] = field(default_factory=dict)
 
 
 # Why nothing on the pages shows snapshot.generated_at: the site is rendered every cycle (a
@@ -85,7 +87,13 @@ class SiteRenderer:
 
     def render(self, snapshot: SiteSnapshot) -> dict[str, bytes]:
         site_url = _normal_site_url(snapshot.site_url)
-        games = arrange(snapshot.games, snapshot.codes, snapshot.generated_at, snapshot.icons)
+        games = arrange(
+            snapshot.games,
+            snapshot.codes,
+            snapshot.generated_at,
+            snapshot.icons,
+            snapshot.source_names,
+        )
         files: dict[str, bytes] = {}
 
         css = self._css + _accent_css(games)

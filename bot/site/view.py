@@ -160,11 +160,13 @@ class ShownCode(NamedTuple):
     # The code's family ("ZZZ24") where the game has families: one code of it per account.
     family: str | None
     pictured: bool  # some item has an icon stored on the site
-    sources_html: str  # the source ids as one text, escaped for HTML: "a, b"
+    sources_html: str  # the sources' names as one text, escaped for HTML: "Game8, HoYoLAB"
     # What HoYoverse's redeem endpoint said ("valid", "pending" while checking, …) and when
     # it last gave a verdict (ISO, or None).
     verification: str
     verified_at: str | None
+    # What players call each of `sources` (same order): "HoYoLAB", not "hoyolab-genshin".
+    source_labels: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -215,12 +217,14 @@ def arrange(
     codes: Iterable[CodeView],
     now: datetime,
     icons: Mapping[str, Icon] | None = None,
+    source_names: Mapping[str, str] | None = None,
 ) -> tuple[GameCodes, ...]:
     """Group codes by game (catalog order), clean them and put them in display order.
 
     `icons` maps reward icon URLs to the icons stored on the site; others show as text.
+    `source_names` maps source ids to what players call them; an id not in it is shown as is.
     """
-    shaper = _Shaper(as_utc(now), icons or {})
+    shaper = _Shaper(as_utc(now), icons or {}, source_names or {})
     shown = {g.id: shaper.game(g) for g in games if is_page_safe_game_id(g.id)}
     by_game: dict[str, dict[str, ShownCode]] = {gid: {} for gid in shown}
     for view in codes:
@@ -277,12 +281,18 @@ class _Shaper:
     icons come back again and again. Each is worked out once a render.
     """
 
-    def __init__(self, now: datetime, icons: Mapping[str, Icon]) -> None:
+    def __init__(
+        self,
+        now: datetime,
+        icons: Mapping[str, Icon],
+        source_names: Mapping[str, str] | None = None,
+    ) -> None:
         self._now = now
         self._icons = icons
+        self._source_names = source_names or {}
         self._times: dict[datetime, str] = {}
         self._hours: dict[datetime, str] = {}
-        self._sources: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
+        self._sources: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...], str]] = {}
         self._rewards: dict[str, tuple[str, str]] = {}
         self._items: dict[tuple[RewardItem, ...], _Items] = {}
         self._urls: dict[str, str | None] = {}
@@ -342,8 +352,11 @@ class _Shaper:
         known_sources = self._sources.get(view.sources)
         if known_sources is None:
             cleaned = tuple(sorted({clean_text(s, 80) for s in view.sources} - {""}))
-            known_sources = self._sources[view.sources] = (cleaned, html_text(", ".join(cleaned)))
-        sources, sources_html = known_sources
+            labels = tuple(clean_text(self._source_names.get(s) or s, 80) for s in cleaned)
+            # Two sources of one site (Fandom's wiki twice) are named once.
+            names = ", ".join(dict.fromkeys(labels))
+            known_sources = self._sources[view.sources] = (cleaned, labels, html_text(names))
+        sources, source_labels, sources_html = known_sources
         if plain:
             anchor = "code-" + key
         else:
@@ -352,6 +365,7 @@ class _Shaper:
         family = None
         if family_rule is not None and (found := family_rule.match(key)) is not None:
             family = found.group()
+        first_seen = self._time(view.first_seen)
         # Positional: keyword arguments make building one of these two and a half times
         # slower. The order is ShownCode's.
         return ShownCode(
@@ -362,8 +376,9 @@ class _Shaper:
             rewards[0],
             rewards_text,
             items,
-            self._time(view.first_seen),
-            self._hour(view.last_seen),
+            first_seen,
+            # A code first seen within this hour was last seen no earlier than that.
+            max(self._hour(view.last_seen), first_seen),
             expires_at,
             sources,
             link,
@@ -375,6 +390,7 @@ class _Shaper:
             sources_html,
             view.verification.value,
             self._time(view.verified_at) if view.verified_at is not None else None,
+            source_labels,
         )
 
     def _time(self, moment: datetime) -> str:

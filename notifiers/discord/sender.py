@@ -155,7 +155,7 @@ class DiscordSender:
         spacing = limits.channel_window / limits.channel_messages * CHANNEL_HEADROOM
         self._channels = KeyedLimiter(Rate(1, spacing), max_keys=MAX_CHANNEL_LIMITERS)
         self._pause = PauseGate()
-        self._source_names: Mapping[str, str] = {s.id: s.name or s.id for s in catalog.sources}
+        self._source_names: Mapping[str, str] = {s.id: s.label for s in catalog.sources}
         self._channel_types: OrderedDict[int, int] = OrderedDict()
         self._held_until: OrderedDict[int, float] = OrderedDict()
 

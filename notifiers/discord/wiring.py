@@ -34,7 +34,7 @@ def build_service(
         catalog=catalog,
         sessions=sessions,
         clock=clock,
-        source_names={s.id: s.name or s.id for s in catalog.sources},
+        source_names={s.id: s.label for s in catalog.sources},
     )
 
     def make_client() -> CodecastClient:

@@ -155,8 +155,11 @@ def test_extract_reports_each_codes_status_evidence_rewards_and_expiry(tmp_path:
     assert code["status"] == "expired"
     assert code["status_from"] == "heading"
     assert {"redeem-link", "code-table"} <= set(code["evidence"])
-    assert "Stellar Jade x60" in code["rewards"]
-    assert code["expires"] == "2031-06-01T23:59:59+00:00"
+    assert "Stellar Jade" in code["rewards"]
+    # The same fields and forms as the site's codes.json.
+    assert isinstance(code["items"], list)
+    assert code["expires_at"] == "2031-06-01T23:59:59Z"
+    assert code["redeem_link"] == "https://hsr.hoyoverse.com/gift?code=RAILK7Q2X9ZP"
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "soon"])

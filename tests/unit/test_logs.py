@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.app.logs import RedactSecrets, configure_logging
+from bot.app.logs import NoVoiceNotes, RedactSecrets, configure_logging
 from bot.app.settings import Settings
 
 TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
@@ -67,6 +67,41 @@ def test_configure_logging_installs_the_filter() -> None:
         [handler] = root.handlers
         assert any(isinstance(f, RedactSecrets) for f in handler.filters)
         assert logging.getLogger("httpx").level >= logging.WARNING
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def test_discord_voice_notes_are_dropped_and_other_discord_warnings_kept() -> None:
+    import inspect
+
+    import discord.client
+
+    # The notes as discord.py words them (both end the same way), so the filter keeps up.
+    source = inspect.getsource(discord.client)
+    notes = [line for line in source.splitlines() if "voice will NOT be supported" in line]
+    assert any("PyNaCl" in line for line in notes)
+    assert any("davey" in line for line in notes)
+
+    def record(name: str, message: str) -> logging.LogRecord:
+        return logging.LogRecord(name, logging.WARNING, __file__, 1, message, None, None)
+
+    voice = NoVoiceNotes()
+    assert not voice.filter(
+        record("discord.client", "PyNaCl is not installed, voice will NOT be supported")
+    )
+    assert not voice.filter(
+        record("discord.client", "davey is not installed, voice will NOT be supported")
+    )
+    assert voice.filter(record("discord.client", "Shard ID None has stopped responding"))
+    assert voice.filter(record("codecast", "voice will NOT be supported"))
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        [handler] = root.handlers
+        assert any(isinstance(f, NoVoiceNotes) for f in handler.filters)
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)

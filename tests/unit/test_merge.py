@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.diff import StoredCode, diff, status_after
-from bot.core.domain import CodeStatus, Game, ScrapedCode, SourceConfig, Trust
+from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig, Trust
 from bot.core.merge import SourceCodes, merge
 from bot.core.normalize import normalize
 
@@ -86,6 +86,34 @@ def test_merge_is_case_insensitive_and_prefers_the_official_spelling() -> None:
     assert code.code == "GENSHINGIFT"
     assert code.rewards == "60 Primogems"
     assert set(code.sources) == {"wiki", "lab"}
+
+
+def test_official_items_without_names_are_named_by_a_source_listing_the_same_amounts() -> None:
+    icon = "https://cdn.example/primogem.png"
+    unnamed = (RewardItem("", 100, icon), RewardItem("", 10, None))
+    named = (RewardItem("Primogem", 100), RewardItem("Mystic Enhancement Ore", 10, "https://w/o"))
+    merged = merge(
+        [
+            listing(WIKI, ScrapedCode("LIVE12345", CodeStatus.ACTIVE, items=named)),
+            listing(LAB, ScrapedCode("LIVE12345", CodeStatus.ACTIVE, items=unnamed)),
+        ]
+    )
+    assert merged[("genshin", "LIVE12345")].items == (
+        RewardItem("Primogem", 100, icon),
+        RewardItem("Mystic Enhancement Ore", 10, "https://w/o"),
+    )
+
+
+def test_items_of_other_amounts_do_not_name_the_official_ones() -> None:
+    unnamed = (RewardItem("", 100, None), RewardItem("", 10, None))
+    other = (RewardItem("Primogem", 60), RewardItem("Mora", 10))
+    merged = merge(
+        [
+            listing(WIKI, ScrapedCode("LIVE12345", CodeStatus.ACTIVE, items=other)),
+            listing(LAB, ScrapedCode("LIVE12345", CodeStatus.ACTIVE, items=unnamed)),
+        ]
+    )
+    assert merged[("genshin", "LIVE12345")].items == unnamed
 
 
 def test_an_untrusted_page_alone_cannot_expire_a_code_a_wiki_lists_as_active() -> None:

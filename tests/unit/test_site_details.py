@@ -52,6 +52,7 @@ def render(
     sources: tuple[SourceHealth, ...] = (),
     icons: dict[str, Icon] | None = None,
     games: tuple[Game, ...] = GAMES,
+    source_names: dict[str, str] | None = None,
 ) -> dict[str, bytes]:
     snapshot = SiteSnapshot(
         games=games,
@@ -60,6 +61,7 @@ def render(
         generated_at=NOW,
         site_url=SITE,
         icons=icons or {},
+        source_names=source_names or {},
     )
     return RENDERER.render(snapshot)
 
@@ -247,6 +249,26 @@ def test_sources_listing_a_code_link_to_their_health_entries() -> None:
     sources = files["sources.html"].decode()
     assert '<li class="source ok" id="src-fandom-genshin">' in sources
     assert 'id="src-game8-genshin"' in sources
+
+
+def test_players_see_the_names_of_the_sources_not_their_ids() -> None:
+    catalog = load_catalog()
+    names = {source.id: source.label for source in catalog.sources}
+    assert names["hoyolab-genshin"] == "HoYoLAB"
+    code = view("genshin", "NAMED0001", sources=("hoyolab-genshin", "fandom-genshin"))
+    files = render(code, source_names=names)
+    card = card_of(files["genshin/index.html"].decode(), "NAMED0001")
+    assert 'listed by <a href="../sources.html#src-fandom-genshin">Fandom</a>, ' in card
+    assert '<a href="../sources.html#src-hoyolab-genshin">HoYoLAB</a>' in card
+    assert "hoyolab-genshin</a>" not in card
+    entry = etree.fromstring(files["genshin/feed.xml"]).find("{http://www.w3.org/2005/Atom}entry")
+    assert entry is not None
+    assert "Listed by Fandom, HoYoLAB." in (
+        entry.findtext("{http://www.w3.org/2005/Atom}content") or ""
+    )
+    # The API keeps the ids: programs match on them.
+    api = json.loads(files["genshin/codes.json"])["games"][0]["codes"][0]
+    assert api["sources"] == ["fandom-genshin", "hoyolab-genshin"]
 
 
 def test_the_redeem_link_is_there_for_web_redeem_games_only() -> None:

@@ -109,6 +109,17 @@ def test_game_codes_json_has_the_same_schema_with_one_game() -> None:
     assert [c["code"] for c in doc["games"][0]["codes"]] == ["GENSHINGIFT"]
 
 
+def test_last_seen_is_never_before_first_seen_within_the_first_hour() -> None:
+    first = datetime(2025, 3, 1, 11, 47, 5, tzinfo=UTC)
+    code = view("genshin", "GENSHINGIFT", first_seen=first, last_seen=first)
+    entry = load(render(code), "genshin/codes.json")["games"][0]["codes"][0]
+    assert entry["first_seen"] == "2025-03-01T11:47:05Z"
+    assert entry["last_seen"] == "2025-03-01T11:47:05Z"
+    later = view("genshin", "GENSHINGIFT", first_seen=first, last_seen=first.replace(hour=13))
+    entry = load(render(later), "genshin/codes.json")["games"][0]["codes"][0]
+    assert entry["last_seen"] == "2025-03-01T13:00:00Z"
+
+
 def test_code_fields_follow_the_documented_schema() -> None:
     seen = datetime(2025, 2, 1, 8, 30, 15, 123, tzinfo=UTC)
     code = view(
