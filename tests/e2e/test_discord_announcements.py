@@ -45,6 +45,7 @@ async def dc() -> AsyncIterator[FakeDiscord]:
         yield fake
 
 
+@pytest.mark.timing
 async def test_announcement_to_500_channels_keeps_every_limit(
     dc: FakeDiscord, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:

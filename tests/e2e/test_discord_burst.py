@@ -26,6 +26,9 @@ from tests.e2e.discord_helpers import (
 )
 from tests.fakes.discord_api import FakeDiscord, InteractionHandle
 
+# Asserts rates and deadlines in wall-clock time: `make test` runs it alone.
+pytestmark = pytest.mark.timing
+
 Sessions = async_sessionmaker[AsyncSession]
 DEADLINE = 3.0
 

@@ -27,6 +27,9 @@ from tests.e2e.telegram_helpers import (
 )
 from tests.fakes.telegram_api import FakeChat, FakeTelegram, FakeUser, RateLimits
 
+# Asserts rates and deadlines in wall-clock time: `make test` runs it alone.
+pytestmark = pytest.mark.timing
+
 Sessions = async_sessionmaker[AsyncSession]
 
 SPEED_UP = 3.0

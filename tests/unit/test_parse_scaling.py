@@ -15,6 +15,9 @@ import pytest
 
 from tests.hostile import SHAPES, HostileShape
 
+# Parses megabytes per shape (about a minute of CPU in all): `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 GROWTH = 8
 # Linear is 8, quadratic 64.
 MAX_RATIO = 24

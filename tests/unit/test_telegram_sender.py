@@ -129,6 +129,7 @@ async def test_the_window_counts_from_answers_so_late_arrivals_cannot_bunch_up()
     third.answered()
 
 
+@pytest.mark.timing
 async def test_overall_rate_never_exceeds_the_limit_in_any_window() -> None:
     # 30 per 0.1 s (the real limit, ten times faster), many chats at once.
     limits = SendLimits(TelegramLimits(per_chat=None, per_group=None).scaled(10))
