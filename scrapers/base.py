@@ -26,6 +26,7 @@ from tenacity import (
     wait_random,
 )
 
+from bot.core.bodies import BodyRefused, BodyTooLarge, BodyUndecodable, read_response
 from bot.core.domain import Game, ScrapedCode, SourceConfig
 
 log = logging.getLogger(__name__)
@@ -173,28 +174,26 @@ class Fetcher:
                 declared = response.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > self.max_bytes:
                     raise SourceTooLarge(f"{declared} bytes is over the {self.max_bytes} cap")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise SourceTooLarge(f"more than the {self.max_bytes}-byte cap")
-                    chunks.append(chunk)
+                body = await read_response(response, max_bytes=self.max_bytes)
                 return Fetched(
-                    body=b"".join(chunks),
+                    body=body,
                     validators=Validators(
                         etag=response.headers.get("ETag"),
                         last_modified=response.headers.get("Last-Modified"),
                     ),
                     content_type=response.headers.get("Content-Type", ""),
                 )
+        except BodyTooLarge as exc:
+            raise SourceTooLarge(str(exc)) from exc
+        except BodyRefused as exc:
+            raise SourceRejected(str(exc)) from exc
+        except BodyUndecodable as exc:
+            # A broken gzip or deflate stream: the server's fault, and usually a passing one.
+            raise _Retryable(SourceUnavailable(f"undecodable response: {exc}")) from exc
         except httpx.TimeoutException as exc:
             raise _Retryable(SourceUnavailable(f"timed out ({type(exc).__name__})")) from exc
         except httpx.TransportError as exc:
             raise _Retryable(SourceUnavailable(f"network error: {exc}")) from exc
-        except httpx.DecodingError as exc:
-            # A broken gzip or brotli stream: the server's fault, and usually a passing one.
-            raise _Retryable(SourceUnavailable(f"undecodable response: {exc}")) from exc
         except httpx.TooManyRedirects as exc:
             raise SourceRejected("too many redirects") from exc
         except (httpx.InvalidURL, ValueError) as exc:

@@ -1,4 +1,5 @@
-"""Hostile page shapes that once made parse time grow with the square of the page size.
+"""Hostile input: page shapes that once made parse time grow with the square of the page
+size, and compressed bodies that inflate far past any cap.
 
 Each shape builds a body of about a given size; the scaling tests and bench/bench_hostile.py
 parse the same shape at growing sizes and compare the times.
@@ -7,6 +8,7 @@ parse the same shape at growing sizes and compare the times.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -230,3 +232,20 @@ SHAPES: tuple[HostileShape, ...] = (
 
 def shape(name: str) -> HostileShape:
     return next(s for s in SHAPES if s.name == name)
+
+
+def gzip_bomb(inflated: int) -> bytes:
+    """A gzip body of a few kilobytes per megabyte that inflates to `inflated` zero bytes,
+    built without holding them."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1_000_000)
+    parts = [compressor.compress(block) for _ in range(inflated // len(block))]
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def gzipped(data: bytes, times: int = 1) -> bytes:
+    for _ in range(times):
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        data = compressor.compress(data) + compressor.flush()
+    return data

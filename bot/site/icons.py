@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 from PIL import Image, UnidentifiedImageError
 
+from bot.core.bodies import BodyError, read_response
 from bot.site.write import replace_atomically
 
 log = logging.getLogger(__name__)
@@ -251,14 +252,10 @@ class IconStore:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise IconError(f"{declared} bytes is over the {self.max_bytes}-byte cap")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise IconError(f"more than the {self.max_bytes}-byte cap")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_response(response, max_bytes=self.max_bytes)
+        except BodyError as exc:
+            raise IconError(str(exc)) from exc
 
     def _store(self, converted: ConvertedIcon) -> Icon:
         icon = Icon(

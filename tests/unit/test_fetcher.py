@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -18,6 +20,7 @@ from scrapers.base import (
     Validators,
     fetch_url,
 )
+from tests.hostile import gzip_bomb, gzipped
 from tests.unit.scraper_fixtures import game, source
 
 URL = "https://source.test/codes"
@@ -225,6 +228,58 @@ async def test_a_streamed_body_over_the_cap_is_too_large() -> None:
 async def test_a_body_exactly_at_the_cap_is_accepted() -> None:
     recorder = Recorder(httpx.Response(200, content=b"z" * 1000))
     assert (await fetcher(recorder, max_bytes=1000).get(URL)).body == b"z" * 1000
+
+
+# --- compressed bodies --------------------------------------------------------------------
+
+
+def streamed(body: bytes, coding: str) -> httpx.Response:
+    """A response whose body comes as raw bytes, as from the network (not read up front)."""
+    return httpx.Response(200, headers={"Content-Encoding": coding}, stream=httpx.ByteStream(body))
+
+
+async def test_a_gzip_bomb_is_refused_without_inflating_it() -> None:
+    bomb = gzip_bomb(50_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceTooLarge):
+            await fetcher(Recorder(streamed(bomb, "gzip")), max_bytes=1_000_000).get(URL)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, f"{peak} bytes held while reading a {len(bomb)}-byte bomb"
+
+
+async def test_stacked_content_codings_are_refused() -> None:
+    body = gzipped(b"<p>GENSHINGIFT</p>", times=2)
+    with pytest.raises(SourceRejected, match="stacked"):
+        await fetcher(Recorder(streamed(body, "gzip, gzip"))).get(URL)
+
+
+async def test_a_body_inflating_a_hundred_times_its_size_is_refused_under_the_cap() -> None:
+    body = gzipped(bytes(2_000_000))
+    with pytest.raises(SourceTooLarge, match="compression bomb"):
+        await fetcher(Recorder(streamed(body, "gzip")), max_bytes=5_000_000).get(URL)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "x-gzip", "deflate", "raw deflate", "identity"])
+async def test_compressed_pages_are_read(coding: str) -> None:
+    page = b"<p>GENSHINGIFT - 60 Primogems</p>" * 100
+    if coding in ("gzip", "x-gzip"):
+        body = gzipped(page)
+    elif coding == "deflate":
+        body = zlib.compress(page)
+    elif coding == "raw deflate":
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+        body, coding = compressor.compress(page) + compressor.flush(), "deflate"
+    else:
+        body = page
+    assert (await fetcher(Recorder(streamed(body, coding))).get(URL)).body == page
+
+
+async def test_a_coding_not_asked_for_is_refused() -> None:
+    with pytest.raises(SourceRejected, match="does not ask for"):
+        await fetcher(Recorder(streamed(b"\x1b\x00", "br"))).get(URL)
 
 
 # --- concurrency --------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -26,6 +28,7 @@ from bot.site.icons import (
     convert,
     downloadable,
 )
+from tests.hostile import gzip_bomb, gzipped
 from tests.recorded import LOCAL_FIXTURES
 
 FIXTURES = LOCAL_FIXTURES / "icons"
@@ -236,6 +239,41 @@ async def test_a_download_over_the_cap_stops_early(tmp_path: Path, cdn: FakeCdn)
     async with cdn.client() as client:
         small = IconStore(tmp_path, client, lambda: NOW, max_bytes=100)
         assert await small.resolve([f"{CDN}gem.png", f"{CDN}declared.png"]) == {}
+
+
+def streamed(body: bytes, coding: str) -> httpx.Response:
+    """Raw bytes, as from the network (not read up front, as a Response made of bytes is)."""
+    return httpx.Response(200, headers={"Content-Encoding": coding}, stream=httpx.ByteStream(body))
+
+
+async def test_a_gzip_bomb_is_refused_without_inflating_it(
+    tmp_path: Path, cdn: FakeCdn, caplog: pytest.LogCaptureFixture
+) -> None:
+    cdn.pages[f"{CDN}bomb.png"] = streamed(gzip_bomb(50_000_000), "gzip")
+    caplog.set_level(logging.INFO, logger="bot.site.icons")
+    tracemalloc.start()
+    try:
+        async with cdn.client() as client:
+            assert await store(tmp_path, client, lambda: NOW).resolve([f"{CDN}bomb.png"]) == {}
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "byte cap" in caplog.text
+    assert peak < 10_000_000, f"{peak} bytes held while reading the bomb"
+
+
+async def test_an_icon_in_stacked_content_codings_is_refused(
+    tmp_path: Path, cdn: FakeCdn, caplog: pytest.LogCaptureFixture
+) -> None:
+    cdn.pages[f"{CDN}twice.png"] = streamed(gzipped(fixture("gem.png"), times=2), "gzip, gzip")
+    cdn.pages[f"{CDN}once.png"] = streamed(gzipped(fixture("gem.png")), "gzip")
+    caplog.set_level(logging.INFO, logger="bot.site.icons")
+    async with cdn.client() as client:
+        icons = await store(tmp_path, client, lambda: NOW).resolve(
+            [f"{CDN}twice.png", f"{CDN}once.png"]
+        )
+    assert list(icons) == [f"{CDN}once.png"]
+    assert "stacked content codings" in caplog.text
 
 
 async def test_a_network_error_is_a_failure_not_a_crash(tmp_path: Path) -> None:
