@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := bot scrapers notifiers
 
-.PHONY: run once test test-fast lint format bench demo render status clean
+.PHONY: run once test test-fast lint format bench demo render status clean messages translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,22 @@ bench: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m tests.demo --serve
+
+# Translations (CONTRIBUTING.md): `make messages` extracts every message into the template and
+# merges it into each language's .po; `make translations` compiles the .po files into the .mo
+# files codecast reads (committed, so an install needs no compiler).
+LOCALES := bot/locales
+POT := $(LOCALES)/codecast.pot
+
+messages: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keyword term:1c,2 --add-location file \
+		--no-wrap --sort-by-file --add-comments Translators: --project codecast \
+		--output-file $(POT) .
+	$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALES) --domain codecast \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap --ignore-pot-creation-date
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --directory $(LOCALES) --domain codecast --statistics
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data public demo

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from markupsafe import Markup
 
 from bot.core.domain import CodeStatus
-from bot.core.rewards import UNNAMED_ITEM, amount_text
+from bot.core.rewards import amount_text, unnamed_item
 from bot.site.view import (
     ShownCode,
     ShownGame,
@@ -53,12 +53,13 @@ class _Parts:
         amount = "" if item.amount is None else amount_text(item.amount)
         name = html_text(item.name)
         icon = item.icon
+        unnamed = unnamed_item()
         if icon is None:
-            label = f"{name or UNNAMED_ITEM} {amount}" if amount else name or UNNAMED_ITEM
+            label = f"{name or unnamed} {amount}" if amount else name or unnamed
             return f'<span class="it">{label}</span>'
         # A named item says its name in text, so its picture is decoration (alt=""); an
         # unnamed one (HoYoLAB) is only a picture and an amount, so the picture is named.
-        alt = "" if name else UNNAMED_ITEM
+        alt = "" if name else unnamed
         label = f"{name} {amount}" if name and amount else name or amount
         root = self.root
         return (

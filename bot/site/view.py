@@ -23,7 +23,7 @@ from bot.core.domain import (
     Verification,
     code_key,
 )
-from bot.core.rewards import UNNAMED_ITEM, item_text
+from bot.core.rewards import item_text, unnamed_item
 from bot.core.text import clip, web_url
 
 if TYPE_CHECKING:
@@ -424,7 +424,7 @@ class _Shaper:
                 continue
             icon = self._icons.get(url) if url is not None else None
             items.append(ShownItem(name, item.amount, url, icon))
-        text = ", ".join(item_text(item.name, item.amount) or UNNAMED_ITEM for item in items)
+        text = ", ".join(item_text(item.name, item.amount) or unnamed_item() for item in items)
         pictured = any(item.icon is not None for item in items)
         known = self._items[raw] = (tuple(items), text, html_text(text), pictured)
         return known
