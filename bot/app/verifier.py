@@ -159,7 +159,7 @@ class Verifier:
                 async with self.sessions.begin() as session:
                     await verify_queue.postpone(session, code.id, None)
                 continue
-            family = family_of(game.verify.family, code.code)
+            family = family_of(game.family, code.code)
             usable = [a for a in self.accounts if a.name not in self._out and a.uid_for(game.id)]
             speakers = [
                 a

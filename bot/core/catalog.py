@@ -12,7 +12,7 @@ from typing import Any
 from bot.core.domain import Game, SourceConfig, Trust, VerifyEndpoint
 
 _SOURCE_KEYS = {"id", "kind", "game", "url", "trust", "trusted", "name"}
-_VERIFY_KEYS = {"url", "game_biz", "origin", "method", "lang", "lang_key", "family"}
+_VERIFY_KEYS = {"url", "game_biz", "origin", "method", "lang", "lang_key"}
 
 
 class CatalogError(ValueError):
@@ -88,6 +88,7 @@ def _parse_game(game_id: str, raw: Any, where: str) -> Game:
         color=int(raw.get("color", 0x5865F2)),
         stopwords=frozenset(str(w).upper() for w in raw.get("stopwords", [])),
         note=raw.get("note"),
+        family=_parse_family(game_id, raw.get("family"), where),
         verify=_parse_verify(game_id, raw.get("verify"), where),
     )
     try:
@@ -116,12 +117,6 @@ def _parse_verify(game_id: str, raw: Any, where: str) -> VerifyEndpoint | None:
     method = str(raw.get("method", "GET")).upper()
     if method not in ("GET", "POST"):
         raise CatalogError(f"{where}: {name}.method must be GET or POST")
-    family = raw.get("family")
-    if family is not None:
-        try:
-            re.compile(family)
-        except (re.error, TypeError) as exc:
-            raise CatalogError(f"{where}: {name}.family is not a regex: {exc}") from exc
     return VerifyEndpoint(
         url=raw["url"],
         game_biz=raw["game_biz"],
@@ -129,8 +124,18 @@ def _parse_verify(game_id: str, raw: Any, where: str) -> VerifyEndpoint | None:
         method=method,
         lang=str(raw.get("lang", "en")),
         lang_key=str(raw.get("lang_key", "en-us")),
-        family=family,
     )
+
+
+def _parse_family(game_id: str, family: Any, where: str) -> str | None:
+    """`family`: a regex matched at the start of a code; one code of a family per account."""
+    if family is None:
+        return None
+    try:
+        re.compile(family)
+    except (re.error, TypeError) as exc:
+        raise CatalogError(f"{where}: games.{game_id}.family is not a regex: {exc}") from exc
+    return str(family)
 
 
 def _parse_source(index: int, raw: Any, where: str) -> SourceConfig:

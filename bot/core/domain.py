@@ -59,9 +59,6 @@ class VerifyEndpoint:
     method: str = "GET"
     lang: str = "en"
     lang_key: str = "en-us"
-    # A regular expression matched at the start of a code: codes it matches with the same
-    # text redeem once per family per account (Zenless: ZZZ and two digits).
-    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +73,9 @@ class Game:
     # Words that look like codes on this game's pages but are not (brand names and such).
     stopwords: frozenset[str] = frozenset()
     note: str | None = None
+    # A regular expression matched at the start of a code: codes it matches with the same
+    # text redeem once per family per account (Zenless: ZZZ and two digits).
+    family: str | None = None
     # Set where HoYoverse's redeem endpoint can check this game's codes.
     verify: VerifyEndpoint | None = None
 

@@ -25,6 +25,7 @@ from bot.core.domain import (
 )
 from bot.core.rewards import item_text, unnamed_item
 from bot.core.text import clip, web_url
+from bot.core.verification import family_of
 
 if TYPE_CHECKING:
     from bot.site.icons import Icon
@@ -44,9 +45,6 @@ _STATUS = {status.value: status for status in CodeStatus}
 _INVALID = Verification.INVALID.value
 # Stands in for a code when a game's redeem URL template is checked once.
 _PROBE_CODE = "CODE"
-# Code families: codes of a game that share a prefix of this shape count as one per account.
-# Zenless Zone Zero's "ZZZ" + two digits is the one known (see the game's catalog note).
-FAMILIES = {"zzz": re.compile(r"ZZZ[0-9]{2}")}
 
 
 def is_page_safe_game_id(game_id: str) -> bool:
@@ -361,10 +359,7 @@ class _Shaper:
             anchor = "code-" + key
         else:
             anchor = "code-" + (key if _PLAIN_CODE.fullmatch(key) else _hashed(key))
-        family_rule = FAMILIES.get(game.id)
-        family = None
-        if family_rule is not None and (found := family_rule.match(key)) is not None:
-            family = found.group()
+        family = family_of(game.game.family, key) if game.game.family else None
         first_seen = self._time(view.first_seen)
         # Positional: keyword arguments make building one of these two and a half times
         # slower. The order is ShownCode's.

@@ -72,7 +72,7 @@ MAX_REMEMBERED_CHANNELS = 10_000
 
 
 @dataclass(frozen=True)
-class SendLimits:
+class DiscordLimits:
     """The rates the sender keeps to; Discord's by default, smaller or larger in tests."""
 
     global_per_second: float = GLOBAL_REQUESTS_PER_SECOND
@@ -132,7 +132,7 @@ class DiscordSender:
         client: discord.Client,
         catalog: Catalog,
         *,
-        limits: SendLimits = SendLimits(),
+        limits: DiscordLimits = DiscordLimits(),
         crosspost: bool = False,
     ) -> None:
         self.client = client

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.catalog import Catalog
 from notifiers.discord.client import CodecastClient
 from notifiers.discord.handlers import CommandContext
-from notifiers.discord.sender import DiscordSender, SendLimits
+from notifiers.discord.sender import DiscordLimits, DiscordSender
 from notifiers.discord.service import DiscordService
 from notifiers.discord.settings import DiscordSettings
 from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
@@ -53,7 +53,7 @@ def build_service(
     sender = DiscordSender(
         client,
         catalog,
-        limits=SendLimits(
+        limits=DiscordLimits(
             global_per_second=settings.discord_global_rate,
             channel_messages=settings.discord_channel_messages,
             channel_window=settings.discord_channel_window,

@@ -18,7 +18,7 @@ class Scope(Enum):
 
 
 @dataclass(frozen=True)
-class Family:
+class KnownGame:
     """One game as pages name it: in prose (`names`), as data keys (`keys`), by redeem host."""
 
     id: str
@@ -32,15 +32,15 @@ class Family:
 # Games that share pages with the catalog's games (multi-game trackers, HoYoverse and Kuro
 # titles, other gacha games). Names are matched in headings; keys only as whole data keys or
 # field values, since short ones ("sr", "mc") would match anything in prose.
-FAMILIES: tuple[Family, ...] = (
-    Family(
+KNOWN_GAMES: tuple[KnownGame, ...] = (
+    KnownGame(
         "genshin",
         ("genshin impact", "genshin", "原神", "yuanshen"),
         ("genshin", "genshinimpact", "gi", "ys", "hk4e", "yuanshen", "原神"),
         ("genshin.hoyoverse.com", "genshin.mihoyo.com", "ys.mihoyo.com"),
         ("gi", "genshin"),
     ),
-    Family(
+    KnownGame(
         "hsr",
         (
             "honkai: star rail",
@@ -54,61 +54,61 @@ FAMILIES: tuple[Family, ...] = (
         ("hsr.hoyoverse.com", "sr.mihoyo.com"),
         ("hsr",),
     ),
-    Family(
+    KnownGame(
         "zzz",
         ("zenless zone zero", "zenless", "绝区零", "ゼンレスゾーンゼロ"),
         ("zzz", "zenless", "zenlesszonezero", "nap", "绝区零"),
         ("zenless.hoyoverse.com", "zzz.mihoyo.com"),
         ("zzz",),
     ),
-    Family(
+    KnownGame(
         "hi3",
         ("honkai impact 3rd", "honkai impact 3", "honkai impact", "崩坏3", "崩坏三"),
         ("hi3", "honkai", "honkaiimpact", "honkaiimpact3", "honkaiimpact3rd", "bh3", "崩坏3"),
         (),
         ("hi3", "bh3"),
     ),
-    Family(
+    KnownGame(
         "wuwa",
         ("wuthering waves", "鸣潮", "鳴潮"),
         ("wuwa", "wutheringwaves", "mc", "鸣潮"),
         (),
         ("wuwa", "ww"),
     ),
-    Family(
+    KnownGame(
         "tot",
         ("tears of themis", "未定事件簿"),
         ("tot", "themis", "tearsofthemis", "nxx"),
         ("tot.hoyoverse.com",),
     ),
-    Family(
+    KnownGame(
         "endfield",
         ("arknights: endfield", "arknights endfield", "endfield", "终末地"),
         ("endfield", "arknightsendfield", "终末地"),
     ),
-    Family("arknights", ("arknights", "明日方舟"), ("arknights", "明日方舟")),
-    Family(
+    KnownGame("arknights", ("arknights", "明日方舟"), ("arknights", "明日方舟")),
+    KnownGame(
         "nte",
         ("neverness to everness", "异环"),
         ("nte", "yuhuan", "nevernesstoeverness", "异环"),
     ),
-    Family("hna", ("honkai nexus anima",), ("hna", "honkainexusanima")),
-    Family(
+    KnownGame("hna", ("honkai nexus anima",), ("hna", "honkainexusanima")),
+    KnownGame(
         "pgr", ("punishing: gray raven", "punishing gray raven"), ("pgr", "punishinggrayraven")
     ),
-    Family("tof", ("tower of fantasy",), ("tof", "toweroffantasy")),
-    Family("r1999", ("reverse: 1999", "reverse 1999"), ("reverse1999",)),
-    Family("nikke", ("goddess of victory: nikke", "nikke"), ("nikke",)),
-    Family("infinitynikki", ("infinity nikki",), ("infinitynikki",)),
-    Family("bluearchive", ("blue archive",), ("bluearchive",)),
-    Family("snowbreak", ("snowbreak",), ("snowbreak",)),
-    Family("azurlane", ("azur lane",), ("azurlane",)),
-    Family("afkjourney", ("afk journey", "afk arena"), ("afkjourney", "afkarena")),
-    Family("raid", ("raid: shadow legends", "raid shadow legends"), ("raidshadowlegends",)),
-    Family("gfl2", ("girls' frontline 2", "girls frontline 2"), ("gfl2", "girlsfrontline2")),
-    Family("sololeveling", ("solo leveling: arise", "solo leveling arise"), ("sololeveling",)),
-    Family("dna", ("duet night abyss",), ("duetnightabyss",)),
-    Family("realmscollide", ("avatar: realms collide",), ("realmscollide",)),
+    KnownGame("tof", ("tower of fantasy",), ("tof", "toweroffantasy")),
+    KnownGame("r1999", ("reverse: 1999", "reverse 1999"), ("reverse1999",)),
+    KnownGame("nikke", ("goddess of victory: nikke", "nikke"), ("nikke",)),
+    KnownGame("infinitynikki", ("infinity nikki",), ("infinitynikki",)),
+    KnownGame("bluearchive", ("blue archive",), ("bluearchive",)),
+    KnownGame("snowbreak", ("snowbreak",), ("snowbreak",)),
+    KnownGame("azurlane", ("azur lane",), ("azurlane",)),
+    KnownGame("afkjourney", ("afk journey", "afk arena"), ("afkjourney", "afkarena")),
+    KnownGame("raid", ("raid: shadow legends", "raid shadow legends"), ("raidshadowlegends",)),
+    KnownGame("gfl2", ("girls' frontline 2", "girls frontline 2"), ("gfl2", "girlsfrontline2")),
+    KnownGame("sololeveling", ("solo leveling: arise", "solo leveling arise"), ("sololeveling",)),
+    KnownGame("dna", ("duet night abyss",), ("duetnightabyss",)),
+    KnownGame("realmscollide", ("avatar: realms collide",), ("realmscollide",)),
 )
 
 
@@ -122,12 +122,12 @@ class GameScope:
 
     def __init__(self, game: Game) -> None:
         wanted = {normalize(game.id), normalize(game.name)}
-        self.ours: Family | None = None
-        for family in FAMILIES:
-            if wanted & ({family.id} | {normalize(k) for k in family.keys + family.names}):
-                self.ours = family
+        self.ours: KnownGame | None = None
+        for known in KNOWN_GAMES:
+            if wanted & ({known.id} | {normalize(k) for k in known.keys + known.names}):
+                self.ours = known
                 break
-        self.others = tuple(f for f in FAMILIES if f is not self.ours)
+        self.others = tuple(f for f in KNOWN_GAMES if f is not self.ours)
         own_names = {game.name.lower()}
         own_keys = set(wanted)
         if self.ours is not None:

@@ -29,7 +29,6 @@ def endpoint(fake: FakeRedeem, game: str) -> VerifyEndpoint:
         game_biz=real.game_biz,
         origin=real.origin,
         method=real.method,
-        family=real.family,
     )
 
 
