@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
@@ -143,29 +143,31 @@ async def deactivate_chat(
     session: AsyncSession, platform: Platform, chat_id: str, *, reason: str, now: datetime
 ) -> int:
     """End every subscription of a chat the platform says is gone; returns how many."""
-    result = await session.execute(
-        update(SubscriptionRow)
-        .where(
-            SubscriptionRow.platform == str(platform),
-            SubscriptionRow.chat_id == chat_id,
-            SubscriptionRow.active.is_(True),
-        )
-        .values(active=False, deactivated_reason=reason[:MAX_ERROR_LENGTH], updated_at=now)
+    return await _deactivate(
+        session, platform, SubscriptionRow.chat_id == chat_id, reason=reason, now=now
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def deactivate_space(
     session: AsyncSession, platform: Platform, space_id: str, *, reason: str, now: datetime
 ) -> int:
     """End every subscription in a community the bot left (a Discord server); how many."""
+    return await _deactivate(
+        session, platform, SubscriptionRow.space_id == space_id, reason=reason, now=now
+    )
+
+
+async def _deactivate(
+    session: AsyncSession,
+    platform: Platform,
+    which: ColumnElement[bool],
+    *,
+    reason: str,
+    now: datetime,
+) -> int:
     result = await session.execute(
         update(SubscriptionRow)
-        .where(
-            SubscriptionRow.platform == str(platform),
-            SubscriptionRow.space_id == space_id,
-            SubscriptionRow.active.is_(True),
-        )
+        .where(SubscriptionRow.platform == str(platform), which, SubscriptionRow.active.is_(True))
         .values(active=False, deactivated_reason=reason[:MAX_ERROR_LENGTH], updated_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
