@@ -26,10 +26,14 @@ from tenacity import (
     wait_random,
 )
 
+from bot.core.addresses import PrivateAddress
 from bot.core.bodies import BodyRefused, BodyTooLarge, BodyUndecodable, read_response
 from bot.core.domain import Game, ScrapedCode, SourceConfig
 
 log = logging.getLogger(__name__)
+
+# Redirects followed for one fetch at most.
+MAX_REDIRECTS = 10
 
 
 class SourceError(Exception):
@@ -108,18 +112,24 @@ class _Retryable(Exception):
 
 
 class Fetcher:
-    """One shared httpx.AsyncClient with a concurrency limit, a size cap and retries."""
+    """One shared httpx.AsyncClient with a concurrency limit, a size cap and retries.
+
+    Redirects are followed here, hop by hop: one to another host than the source's is web
+    text, and goes through `public_client` (public addresses only) when there is one.
+    """
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         *,
+        public_client: httpx.AsyncClient | None = None,
         max_bytes: int = 5_000_000,
         concurrency: int = 8,
         retries: int = 2,
         backoff: float = 0.5,
     ) -> None:
         self.client = client
+        self.public_client = public_client
         self.max_bytes = max_bytes
         self.retries = retries
         self.backoff = backoff
@@ -160,29 +170,23 @@ class Fetcher:
         self, url: str, headers: dict[str, str], validators: Validators
     ) -> Fetched:
         try:
-            # Sites move pages (http to https, renamed articles); the client may be built
-            # without redirects, so they are asked for here, where a redirect is never final.
-            async with self.client.stream(
-                "GET", url, headers=headers, follow_redirects=True
-            ) as response:
-                if response.status_code == 304:
-                    return Fetched(body=None, validators=validators)
-                if response.status_code >= 500 or response.status_code == 429:
-                    raise _Retryable(SourceUnavailable(f"HTTP {response.status_code}"))
-                if response.status_code >= 300:
-                    raise SourceRejected(f"HTTP {response.status_code}")
-                declared = response.headers.get("Content-Length")
-                if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                    raise SourceTooLarge(f"{declared} bytes is over the {self.max_bytes} cap")
-                body = await read_response(response, max_bytes=self.max_bytes)
-                return Fetched(
-                    body=body,
-                    validators=Validators(
-                        etag=response.headers.get("ETag"),
-                        last_modified=response.headers.get("Last-Modified"),
-                    ),
-                    content_type=response.headers.get("Content-Type", ""),
-                )
+            source_host = httpx.URL(url).host
+            # Sites move pages (http to https, renamed articles): redirects are followed, each
+            # hop to another host checked like a URL from the web.
+            for _ in range(MAX_REDIRECTS + 1):
+                client = self.client
+                if httpx.URL(url).host != source_host and self.public_client is not None:
+                    client = self.public_client
+                async with client.stream(
+                    "GET", url, headers=headers, follow_redirects=False
+                ) as response:
+                    if response.has_redirect_location:
+                        url = str(response.url.join(response.headers["Location"]))
+                        continue
+                    return await self._answer(response, validators)
+            raise SourceRejected("too many redirects")
+        except PrivateAddress as exc:
+            raise SourceRejected(f"redirected to a private address: {exc}") from exc
         except BodyTooLarge as exc:
             raise SourceTooLarge(str(exc)) from exc
         except BodyRefused as exc:
@@ -194,13 +198,32 @@ class Fetcher:
             raise _Retryable(SourceUnavailable(f"timed out ({type(exc).__name__})")) from exc
         except httpx.TransportError as exc:
             raise _Retryable(SourceUnavailable(f"network error: {exc}")) from exc
-        except httpx.TooManyRedirects as exc:
-            raise SourceRejected("too many redirects") from exc
         except (httpx.InvalidURL, ValueError) as exc:
             # ValueError: httpx hands some malformed URLs to urllib (cookies), which says so.
             raise SourceRejected(f"invalid URL: {exc}") from exc
         except httpx.HTTPError as exc:
             raise SourceUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _answer(self, response: httpx.Response, validators: Validators) -> Fetched:
+        """What one final (not redirecting) response says."""
+        if response.status_code == 304:
+            return Fetched(body=None, validators=validators)
+        if response.status_code >= 500 or response.status_code == 429:
+            raise _Retryable(SourceUnavailable(f"HTTP {response.status_code}"))
+        if response.status_code >= 300:
+            raise SourceRejected(f"HTTP {response.status_code}")
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise SourceTooLarge(f"{declared} bytes is over the {self.max_bytes} cap")
+        body = await read_response(response, max_bytes=self.max_bytes)
+        return Fetched(
+            body=body,
+            validators=Validators(
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+            ),
+            content_type=response.headers.get("Content-Type", ""),
+        )
 
 
 async def fetch_url(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:

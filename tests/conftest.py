@@ -47,6 +47,11 @@ def _is_local(address: Any) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
+        pass
+    try:
+        # The other spellings of an IPv4 address the resolver takes: 127.1, 2130706433.
+        return ipaddress.ip_address(socket.inet_aton(host)).is_loopback
+    except (OSError, TypeError, ValueError):
         return False
 
 

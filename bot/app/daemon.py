@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app.http import build_http_client, build_public_client
 from bot.app.leader import ScheduleLock, lead
 from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
 from bot.app.parsing import ParserPool, ParsingStopped
@@ -26,6 +27,7 @@ from bot.app.settings import Role, Settings
 from bot.app.verifier import Verifier, VerifierTask, policy_from, verify_new_codes
 from bot.core.catalog import Catalog, load_catalog
 from bot.core.domain import Platform
+from bot.site.icons import IconStore
 from bot.site.publish import SitePublisher
 from bot.store import database
 from notifiers.delivery import DeliveryWorker, RetryPolicy
@@ -60,6 +62,7 @@ class App:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
+    public_http: httpx.AsyncClient
     pipeline: Pipeline
     publisher: SitePublisher
     parsers: ParserPool
@@ -137,16 +140,8 @@ class App:
         if self.verify_http is not None:
             await self.verify_http.aclose()
         await self.http.aclose()
+        await self.public_http.aclose()
         await self.engine.dispose()
-
-
-def build_http_client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-        follow_redirects=True,
-        limits=httpx.Limits(max_connections=settings.http_concurrency * 2),
-    )
 
 
 def build_services(
@@ -173,8 +168,11 @@ async def build_app(
     engine = database.create_engine(settings.database_url)
     sessions = database.session_factory(engine)
     http = build_http_client(settings)
+    # For URLs that come from the web: icons, a source's redirect to another host.
+    public_http = build_public_client(settings)
     fetcher = Fetcher(
         http,
+        public_client=public_http,
         max_bytes=settings.http_max_bytes,
         concurrency=settings.http_concurrency,
         retries=settings.http_retries,
@@ -207,6 +205,7 @@ async def build_app(
         clock=utc_now,
         http=http,
         indexnow_key=settings.indexnow_key.get_secret_value() if settings.indexnow_key else None,
+        icon_store=IconStore(settings.site_dir, public_http, utc_now),
     )
     app = App(
         settings=settings,
@@ -214,6 +213,7 @@ async def build_app(
         engine=engine,
         sessions=sessions,
         http=http,
+        public_http=public_http,
         pipeline=pipeline,
         publisher=publisher,
         parsers=parsers,

@@ -2,12 +2,14 @@
 
 Sources such as HoYoLAB give each reward as an icon URL on their CDN. The site never links to
 those (a page must load nothing from another host, and a CDN URL can change or vanish), so
-each icon is fetched once through the shared HTTP client, checked and converted with Pillow,
+each icon is fetched once, checked and converted with Pillow,
 and written under `<site>/icons/` as `<hash>.webp` and `<hash>.png`, each named by a hash of
 its own bytes: a name never changes meaning, so browsers may cache the files forever.
 
 What was fetched is remembered in `icons/.index.json` (a dot file: nginx does not serve it),
-so an icon is downloaded once per site folder, not once per cycle. A URL that failed (not an
+so an icon is downloaded once per site folder, not once per cycle. The client given is the one
+that connects to public addresses only (bot/app/http.py): an icon URL is web text, and so is
+every redirect it leads to. A URL that failed (not an
 image, corrupt, too large, unreachable) is remembered too and tried again only after a day;
 until then its reward is shown as text. Nothing here ever raises into the publisher.
 """
@@ -30,6 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 from PIL import Image, UnidentifiedImageError
 
+from bot.core.addresses import PrivateAddress
 from bot.core.bodies import BodyError, read_response
 from bot.site.write import replace_atomically
 
@@ -228,6 +231,8 @@ class IconStore:
             return await asyncio.to_thread(self._store, converted)
         except IconError as exc:
             return str(exc)
+        except PrivateAddress as exc:
+            return f"not a public address: {exc}"
         except httpx.HTTPError as exc:
             return f"download failed: {type(exc).__name__}"
         except OSError as exc:

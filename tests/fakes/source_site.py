@@ -29,10 +29,14 @@ class FixtureSite:
     requests: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
+    # Any address of 127.0.0.0/8 serves on Linux: a second one stands for another machine.
+    host: str = "127.0.0.1"
+    # path -> where it redirects (302).
+    redirects: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
@@ -42,6 +46,8 @@ class FixtureSite:
         self.requests.append(path)
         if self.delay:
             await asyncio.sleep(self.delay)
+        if path in self.redirects:
+            return web.Response(status=302, headers={"Location": self.redirects[path]})
         page = self.pages.get(path) or self.pages.get(request.path.lstrip("/"))
         if page is None:
             return web.Response(status=404, text="not found")
@@ -59,7 +65,7 @@ class FixtureSite:
         app.router.add_route("GET", "/{tail:.*}", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         server = site._server
         assert server is not None
