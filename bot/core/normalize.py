@@ -18,7 +18,7 @@ from bot.core.domain import (
     ScrapedCode,
 )
 from bot.core.rewards import MAX_ITEMS, icon_url
-from bot.core.text import clip, one_line
+from bot.core.text import clip, one_line, without_links
 
 # Servers whose codes cannot be redeemed on the global servers that codecast announces for.
 REGIONAL_SERVERS = frozenset({"cn", "china", "mainland"})
@@ -44,10 +44,10 @@ def normalize(codes: Iterable[ScrapedCode], game: Game, now: datetime) -> list[S
             scraped,
             code=code,
             status=status,
-            rewards=clip(one_line(scraped.rewards), MAX_REWARDS_LENGTH),
+            rewards=clip(one_line(without_links(scraped.rewards)), MAX_REWARDS_LENGTH),
             items=tuple(
                 RewardItem(
-                    name=clip(one_line(item.name), MAX_REWARD_NAME_LENGTH),
+                    name=clip(one_line(without_links(item.name)), MAX_REWARD_NAME_LENGTH),
                     amount=item.amount,
                     icon_url=icon_url(item.icon_url),
                 )

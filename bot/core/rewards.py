@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from bot.core.domain import MAX_REWARDS_LENGTH, CodeView, RewardItem
 from bot.core.glossary import reward_name
 from bot.core.language import Words, english
-from bot.core.text import clip, one_line, web_url
+from bot.core.text import clip, one_line, web_url, without_links
 
 # More items than this for one code is a parsing accident, not a reward.
 MAX_ITEMS = 12
@@ -62,7 +62,7 @@ def rewards_text(code: CodeView, words: Words | None = None) -> str:
     words = words or english()
     if words.language.catalog and named_items(code):
         return items_text(code.items, words)
-    text = one_line(code.rewards)
+    text = one_line(without_links(code.rewards))
     if text:
         return clip(text, MAX_REWARDS_LENGTH)
     return items_text(code.items, words)

@@ -24,7 +24,7 @@ from bot.core.domain import (
     code_key,
 )
 from bot.core.rewards import item_text, unnamed_item
-from bot.core.text import clip, web_url
+from bot.core.text import clip, web_url, without_links
 from bot.core.verification import family_of
 
 if TYPE_CHECKING:
@@ -330,7 +330,7 @@ class _Shaper:
             expires_at = self._time(expiry)
         rewards = self._rewards.get(view.rewards)
         if rewards is None:
-            text = clean_text(view.rewards, MAX_REWARDS_LENGTH)
+            text = clean_text(without_links(view.rewards), MAX_REWARDS_LENGTH)
             rewards = self._rewards[view.rewards] = (text, html_text(text))
         items, items_text, items_html, pictured = (
             self._shown_items(view.items) if view.items else _NONE
