@@ -51,21 +51,22 @@ _BY_PRIMARY: dict[str, Language] = {
 }
 
 
-def negotiate(tag: str | None) -> Language:
-    """The language for a tag as a platform gives it (Telegram's `language_code` "pt-br",
-    Discord's locale "zh-CN", a stored "ja"); English when nothing fits."""
+def find(tag: str | None) -> Language | None:
+    """The language codecast speaks for a tag as a platform or a user gives it (Telegram's
+    `language_code` "pt-br", Discord's locale "zh-CN", "JA"): the same tag, else the same
+    language; None when codecast does not speak it."""
     if not tag:
-        return ENGLISH
+        return None
     wanted = tag.strip().replace("_", "-").lower()
     exact = BY_TAG.get(wanted)
     if exact is not None:
         return exact
-    return _BY_PRIMARY.get(wanted.split("-")[0], ENGLISH)
+    return _BY_PRIMARY.get(wanted.split("-")[0])
 
 
-def known(tag: str | None) -> Language | None:
-    """The language stored or chosen under exactly this tag, if codecast speaks it."""
-    return BY_TAG.get(tag) if tag else None
+def negotiate(tag: str | None) -> Language:
+    """The language for a tag, English when codecast does not speak it (or none is given)."""
+    return find(tag) or ENGLISH
 
 
 class Words:

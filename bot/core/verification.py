@@ -151,18 +151,6 @@ def uses_family(outcome: Outcome) -> bool:
     return outcome is Outcome.VALID
 
 
-def checked_text(verified_at: datetime, now: datetime) -> str:
-    """ "✓ checked 2 min ago": when HoYoverse last accepted a code, as chat messages say it."""
-    seconds = max(0, int((now - verified_at).total_seconds()))
-    if seconds < 60:
-        return "✓ checked just now"
-    if seconds < 3600:
-        return f"✓ checked {seconds // 60} min ago"
-    if seconds < 86400:
-        return f"✓ checked {seconds // 3600} h ago"
-    return f"✓ checked {seconds // 86400} d ago"
-
-
 class Gate(StrEnum):
     """Whether a code waiting for announcement may go out now."""
 

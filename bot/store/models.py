@@ -178,6 +178,22 @@ class SubscriptionRow(Base):
     deactivated_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class ChatLanguageRow(Base):
+    """The language a chat is spoken to in (bot/core/language.py's tags).
+
+    `chosen` when someone set it (/language); otherwise it follows the language of whoever
+    last changed the chat's subscriptions (a private chat: its user's Telegram app).
+    """
+
+    __tablename__ = "chat_languages"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ChatId, primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+
+
 class AnnouncementRow(Base):
     __tablename__ = "announcements"
 

@@ -34,6 +34,7 @@ from bot.core.domain import Platform
 from bot.store import repository
 from bot.store.models import (
     MAX_ERROR_LENGTH,
+    ChatLanguageRow,
     DeliveryRow,
     DeliveryState,
     SubscriptionRow,
@@ -55,6 +56,8 @@ class Delivery:
     space_id: str | None
     options: Mapping[str, Any]
     attempts: int
+    # The chat's language tag where one is recorded (bot/store/repository/languages.py).
+    language: str | None = None
 
 
 def _due(platform: Platform, now: datetime) -> Any:
@@ -104,8 +107,16 @@ async def claim_due(
                 SubscriptionRow.space_id,
                 SubscriptionRow.options,
                 SubscriptionRow.active,
+                ChatLanguageRow.language,
             )
             .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+            .outerjoin(
+                ChatLanguageRow,
+                and_(
+                    ChatLanguageRow.platform == SubscriptionRow.platform,
+                    ChatLanguageRow.chat_id == SubscriptionRow.chat_id,
+                ),
+            )
             .where(DeliveryRow.id.in_(ids), DeliveryRow.claimed_by == worker)
             .order_by(DeliveryRow.id)
         )
@@ -128,6 +139,7 @@ async def claim_due(
                 space_id=row.space_id,
                 options=row.options or {},
                 attempts=row.attempts,
+                language=row.language,
             )
         )
     if ended:

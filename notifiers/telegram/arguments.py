@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.core.catalog import Catalog
 from bot.core.domain import Game
+from bot.core.language import Words, english
 from notifiers.telegram.format import clip
 
 ALL_WORDS = frozenset({"all", "*", "every", "everything"})
@@ -88,8 +89,15 @@ def split_target(args: Sequence[str]) -> Target:
     return Target(None, tuple(args))
 
 
-def unknown_games_text(catalog: Catalog, unknown: Sequence[str]) -> str:
+def unknown_games_text(
+    catalog: Catalog, unknown: Sequence[str], words: Words | None = None
+) -> str:
     """A helpful answer to game names that match nothing (plain text, to be escaped)."""
-    quoted = ", ".join(f'"{clip(w, MAX_WORD_SHOWN)}"' for w in unknown[:5])
-    ids = ", ".join(catalog.games)
-    return f"I don't know {quoted}. Games I know: {ids} (or all)."
+    w = words or english()
+    separator = w.pgettext("list separator", ", ")
+    quoted = separator.join(f'"{clip(word, MAX_WORD_SHOWN)}"' for word in unknown[:5])
+    return w._(
+        "I don't know %(words)s. Games I know: %(ids)s (or all).",
+        words=quoted,
+        ids=separator.join(catalog.games),
+    )

@@ -18,6 +18,7 @@ from telegram.ext import ExtBot
 
 from bot.core.catalog import Catalog, CatalogError
 from bot.core.domain import Announcement, Game, Platform
+from bot.core.language import words
 from bot.store import repository
 from notifiers.telegram.format import Message, announcement_messages
 from notifiers.telegram.limits import Priority, retry_after_seconds
@@ -34,11 +35,12 @@ class TelegramEditor:
     def __init__(self, bot: ExtBot[Any], catalog: Catalog) -> None:
         self.bot = bot
         self.catalog = catalog
-        # The last rendering: a look hands the same announcement for every chat it went to.
-        self._rendered: tuple[Announcement, list[Message]] | None = None
+        # The last renderings: a look hands the same announcement for every chat it went to,
+        # in as many languages as those chats speak.
+        self._rendered: tuple[Announcement, dict[str, list[Message]]] | None = None
 
     async def edit_sent(self, sent: repository.SentMessage, announcement: Announcement) -> int:
-        messages = self._messages(announcement)
+        messages = self._messages(announcement, sent.language)
         ids = sent.message_id.split(",")
         if len(ids) != len(messages):
             # Split differently now than when sent: editing would shuffle the codes.
@@ -76,11 +78,16 @@ class TelegramEditor:
             return True
         return False
 
-    def _messages(self, announcement: Announcement) -> list[Message]:
+    def _messages(self, announcement: Announcement, language: str | None) -> list[Message]:
         if self._rendered is None or self._rendered[0] is not announcement:
+            self._rendered = (announcement, {})
+        spoken = words(language)
+        rendered = self._rendered[1].get(spoken.tag)
+        if rendered is None:
             game = self._game(announcement.game)
-            self._rendered = (announcement, announcement_messages(game, list(announcement.codes)))
-        return self._rendered[1]
+            rendered = announcement_messages(game, list(announcement.codes), words=spoken)
+            self._rendered[1][spoken.tag] = rendered
+        return rendered
 
     def _game(self, game_id: str) -> Game:
         try:

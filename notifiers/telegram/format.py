@@ -1,8 +1,9 @@
 """Telegram messages as plain data: announcements, code lists, help and keyboards, in HTML.
 
-Everything here is pure: it takes games and codes and returns `Message` values that the bot
-and the sender turn into API calls. Every piece of text that came from the web (codes,
-rewards) or from a user-editable catalog (game names, notes) goes through `html.escape`.
+Everything here is pure: it takes games, codes and the reader's `Words` (English when none
+is given) and returns `Message` values that the bot and the sender turn into API calls. Every
+piece of text that came from the web (codes, rewards) or from a user-editable catalog (game
+names, notes) goes through `html.escape`; the catalogs' own words are trusted HTML.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from telegram.constants import (
 )
 
 from bot.core.domain import CodeStatus, CodeView, Game, Verification
+from bot.core.glossary import game_name, game_note
+from bot.core.language import LANGUAGES, Words, english
 from bot.core.rewards import rewards_text
 from bot.core.text import clip as cut
 from bot.core.text import one_line
-from bot.core.verification import checked_text
 
 # Telegram rejects a longer text. The bound is checked on the HTML as sent, tags and entities
 # included, in UTF-16 code units: never less than what Telegram counts after parsing.
@@ -76,50 +78,61 @@ def clip(text: str, limit: int) -> str:
     return cut(one_line(text), limit)
 
 
+def name_of(game: Game, words: Words) -> str:
+    """The game's name in the reader's language, escaped and bounded."""
+    return escape(clip(game_name(words, game.name), MAX_NAME_LENGTH))
+
+
+def note_of(game: Game, words: Words) -> str:
+    return escape(clip(game_note(words, game.note), MAX_NOTE_LENGTH)) if game.note else ""
+
+
 # --- codes ------------------------------------------------------------------------------
 
 
-def _date(moment: datetime) -> str:
-    return f"{moment:%d %b %Y}".lstrip("0")
+def checked_text(verified_at: datetime, now: datetime | None, words: Words) -> str:
+    """ "✓ checked 2 minutes ago" counted from `now`, or the time of the check when there is
+    no `now` (a message edited later stays true)."""
+    if now is None:
+        return words._("✓ checked %(time)s UTC", time=f"{verified_at:%H:%M}")
+    return words._("✓ checked %(when)s", when=words.relative(verified_at, now))
 
 
-def code_block(code: CodeView, now: datetime | None = None) -> str:
+def code_block(code: CodeView, now: datetime | None = None, words: Words | None = None) -> str:
     """One code as HTML: tappable (copyable) code, then its rewards and expiry.
 
-    A code HoYoverse accepted says so: "✓ checked 2 min ago" counted from `now`, or the
-    time of the check when no `now` is given (a message edited later stays true).
+    A code HoYoverse accepted says so: "✓ checked 2 minutes ago" counted from `now`, or the
+    time of the check when no `now` is given.
     """
+    w = words or english()
     line = f"<code>{escape(code.code)}</code>"
     if code.status is CodeStatus.EXPIRED:
-        line += " <i>(expired)</i>"
+        line += " <i>" + w._("(expired)") + "</i>"
     elif code.verification is Verification.VALID and code.verified_at is not None:
-        checked = (
-            checked_text(code.verified_at, now)
-            if now is not None
-            else f"✓ checked {code.verified_at:%H:%M} UTC"
-        )
-        line += f" <i>{checked}</i>"
+        line += f" <i>{checked_text(code.verified_at, now, w)}</i>"
     lines = [line]
-    if rewards := rewards_text(code):
+    if rewards := rewards_text(code, w):
         lines.append(escape(rewards))
     if code.expires_at is not None and code.status is not CodeStatus.EXPIRED:
-        lines.append(f"<i>valid until {_date(code.expires_at)}</i>")
+        lines.append(w._("<i>valid until %(date)s</i>", date=w.date(code.expires_at)))
     return "\n".join(lines)
 
 
-def redeem_buttons(game: Game, codes: Sequence[CodeView]) -> Keyboard:
+def redeem_buttons(game: Game, codes: Sequence[CodeView], words: Words | None = None) -> Keyboard:
     """A "Redeem" URL button per usable code, or one for the page when there are many."""
+    w = words or english()
     usable = [c for c in codes if c.status is not CodeStatus.EXPIRED]
     if game.redeem_url is None or not usable:
         return ()
     if len(usable) > MAX_CODE_BUTTONS:
         page = game.redeem_link("")
-        return ((Button("Redeem", url=page),),) if page else ()
+        return ((Button(w._("Redeem"), url=page),),) if page else ()
     rows: list[tuple[Button, ...]] = []
     for code in usable:
         link = game.redeem_link(code.code)
         if link is not None:
-            rows.append((Button(f"Redeem {clip(code.code, MAX_BUTTON_CODE_LENGTH)}", url=link),))
+            label = w._("Redeem %(code)s", code=clip(code.code, MAX_BUTTON_CODE_LENGTH))
+            rows.append((Button(label, url=link),))
     return tuple(rows)
 
 
@@ -144,21 +157,34 @@ def _join(header: str, blocks: Iterable[str], footer: str) -> str:
 
 
 def announcement_messages(
-    game: Game, codes: Sequence[CodeView], now: datetime | None = None
+    game: Game, codes: Sequence[CodeView], now: datetime | None = None, words: Words | None = None
 ) -> list[Message]:
     """An announcement as one message, or several when it would pass Telegram's bound.
 
     Each part carries the redeem buttons of its own codes; the game's note ends the last.
     Beyond MAX_PARTS parts, the last says how many codes more /codes lists.
     """
-    name = escape(clip(game.name, MAX_NAME_LENGTH))
+    w = words or english()
     count = len(codes)
-    title = f"🎁 <b>{name}</b>: {'new code' if count == 1 else f'{count} new codes'}"
-    note = escape(clip(game.note, MAX_NOTE_LENGTH)) if game.note else ""
-    more_line = f"…and {count} more: /codes {escape(game.id)}"
+    title = w.ngettext(
+        "🎁 <b>%(game)s</b>: %(count)s new code",
+        "🎁 <b>%(game)s</b>: %(count)s new codes",
+        count,
+        game=name_of(game, w),
+    )
+    note = note_of(game, w)
+
+    def more(left: int) -> str:
+        return w.ngettext(
+            "…and %(count)s more: /codes %(id)s",
+            "…and %(count)s more: /codes %(id)s",
+            left,
+            id=escape(game.id),
+        )
+
     # Room for the widest header (" (9/9)") and footer any part could get.
-    reserve = utf16_length(title) + len(" (9/9)") + utf16_length(note) + utf16_length(more_line)
-    blocks = [code_block(code, now) for code in codes]
+    reserve = utf16_length(title) + len(" (9/9)") + utf16_length(note) + utf16_length(more(count))
+    blocks = [code_block(code, now, w) for code in codes]
     groups = _pack(blocks, MAX_MESSAGE_LENGTH - reserve - 8)
     shown, left_out = groups[:MAX_PARTS], sum(len(g) for g in groups[MAX_PARTS:])
     messages: list[Message] = []
@@ -167,133 +193,242 @@ def announcement_messages(
         footer_lines: list[str] = []
         if number == len(shown):
             if left_out:
-                footer_lines.append(f"…and {left_out} more: /codes {escape(game.id)}")
+                footer_lines.append(more(left_out))
             if note:
                 footer_lines.append(note)
         text = _join(header, (blocks[i] for i in group), "\n".join(footer_lines))
-        messages.append(Message(text, redeem_buttons(game, [codes[i] for i in group])))
+        messages.append(Message(text, redeem_buttons(game, [codes[i] for i in group], w)))
     return messages
 
 
-def codes_message(game: Game, codes: Sequence[CodeView], now: datetime | None = None) -> Message:
+def codes_message(
+    game: Game, codes: Sequence[CodeView], now: datetime | None = None, words: Words | None = None
+) -> Message:
     """The reply to /codes: the active codes of one game in one message."""
-    name = escape(clip(game.name, MAX_NAME_LENGTH))
+    w = words or english()
+    name = name_of(game, w)
     if not codes:
         return Message(
-            f"No active codes for <b>{name}</b> right now.\n"
-            f"Send /subscribe {escape(game.id)} to get new ones the moment they appear."
+            w._(
+                "No active codes for <b>%(game)s</b> right now.\n"
+                "Send /subscribe %(id)s to get new ones the moment they appear.",
+                game=name,
+                id=escape(game.id),
+            )
         )
-    title = f"🎮 <b>{name}</b>: {len(codes)} active {'code' if len(codes) == 1 else 'codes'}"
-    note = escape(clip(game.note, MAX_NOTE_LENGTH)) if game.note else ""
-    blocks = [code_block(code, now) for code in codes]
-    reserve = utf16_length(title) + utf16_length(note) + 40
+    title = w.ngettext(
+        "🎮 <b>%(game)s</b>: %(count)s active code",
+        "🎮 <b>%(game)s</b>: %(count)s active codes",
+        len(codes),
+        game=name,
+    )
+    note = note_of(game, w)
+    blocks = [code_block(code, now, w) for code in codes]
+    reserve = utf16_length(title) + utf16_length(note) + 60
     shown = _pack(blocks, MAX_MESSAGE_LENGTH - reserve)[0]
-    footer = [f"…and {len(codes) - len(shown)} more."] if len(shown) < len(codes) else []
+    footer = []
+    if len(shown) < len(codes):
+        left = len(codes) - len(shown)
+        footer.append(w.ngettext("…and %(count)s more.", "…and %(count)s more.", left))
     if note:
         footer.append(note)
     text = _join(title, (blocks[i] for i in shown), "\n".join(footer))
-    return Message(text, redeem_buttons(game, [codes[i] for i in shown]))
+    return Message(text, redeem_buttons(game, [codes[i] for i in shown], w))
 
 
 # --- help, subscriptions, keyboards -----------------------------------------------------
 
-# What Telegram shows in the command menu (setMyCommands), in this order.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "What this bot does and how to use it"),
-    ("codes", "Active codes now: /codes [game]"),
-    ("subscribe", "Get new codes: /subscribe [game…|all]"),
-    ("unsubscribe", "Stop codes: /unsubscribe [game…|all]"),
-    ("subscriptions", "What this chat gets"),
-)
 
-
-def game_list(games: Iterable[Game]) -> str:
-    return ", ".join(
-        f"{escape(clip(g.name, MAX_NAME_LENGTH))} (<code>{escape(g.id)}</code>)" for g in games
+def commands(words: Words | None = None) -> tuple[tuple[str, str], ...]:
+    """What Telegram shows in the command menu (setMyCommands), in this order."""
+    w = words or english()
+    return (
+        ("start", w._("What this bot does and how to use it")),
+        ("codes", w._("Active codes now: /codes [game]")),
+        ("subscribe", w._("Get new codes: /subscribe [game…|all]")),
+        ("unsubscribe", w._("Stop codes: /unsubscribe [game…|all]")),
+        ("subscriptions", w._("What this chat gets")),
+        ("language", w._("The language I speak in this chat")),
     )
 
 
-def start_message(games: Sequence[Game]) -> Message:
+def game_list(games: Iterable[Game], words: Words) -> str:
+    return words.pgettext("list separator", ", ").join(
+        words._("%(game)s (<code>%(id)s</code>)", game=name_of(g, words), id=escape(g.id))
+        for g in games
+    )
+
+
+def start_message(games: Sequence[Game], words: Words | None = None) -> Message:
+    w = words or english()
     return Message(
-        "👋 <b>codecast</b> sends new redemption codes for your games the moment they "
-        "appear: each code copyable with a tap, its rewards, and a button to redeem it.\n\n"
-        f"<b>Games:</b> {game_list(games)}\n\n"
-        "/subscribe — pick games (or <code>/subscribe genshin hsr</code>, "
-        "<code>/subscribe all</code>)\n"
-        "/codes — the active codes now (<code>/codes genshin</code>)\n"
-        "/subscriptions — what this chat gets\n"
-        "/unsubscribe — stop codes for a game\n\n"
-        "In groups only administrators can change what the group gets. For a channel, "
-        "make me an administrator who can post, then post /subscribe in the channel, or "
-        "send me <code>/subscribe @yourchannel</code> here."
+        w._(
+            "👋 <b>codecast</b> sends new redemption codes for your games the moment they "
+            "appear: each code copyable with a tap, its rewards, and a button to redeem it."
+        )
+        + "\n\n"
+        + w._("<b>Games:</b> %(games)s", games=game_list(games, w))
+        + "\n\n"
+        + w._(
+            "/subscribe — pick games (or <code>/subscribe genshin hsr</code>, "
+            "<code>/subscribe all</code>)\n"
+            "/codes — the active codes now (<code>/codes genshin</code>)\n"
+            "/subscriptions — what this chat gets\n"
+            "/unsubscribe — stop codes for a game\n"
+            "/language — the language I speak here"
+        )
+        + "\n\n"
+        + w._(
+            "In groups only administrators can change what the group gets. For a channel, "
+            "make me an administrator who can post, then post /subscribe in the channel, or "
+            "send me <code>/subscribe @yourchannel</code> here."
+        )
     )
 
 
-def help_hint() -> str:
-    return "Send /start to see what I can do."
+def help_hint(words: Words | None = None) -> str:
+    return (words or english())._("Send /start to see what I can do.")
 
 
-def bold_names(games: Iterable[Game]) -> str:
-    return ", ".join(f"<b>{escape(clip(g.name, MAX_NAME_LENGTH))}</b>" for g in games)
+def bold_names(games: Iterable[Game], words: Words | None = None) -> str:
+    w = words or english()
+    return w.pgettext("list separator", ", ").join(f"<b>{name_of(g, w)}</b>" for g in games)
 
 
-def subscriptions_text(games: Sequence[Game], where: str = "This chat") -> str:
+# How a chat is named in replies: the chat itself by its kind, or a channel by its @username.
+CHAT, GROUP, CHANNEL = "chat", "group", "channel"
+
+
+def chat_subject(where: str, words: Words, *, capital: bool) -> str:
+    """The chat as the subject of a sentence: "This group" (`capital`) or "this group";
+    a @username as it is. HTML."""
+    if where == CHAT:
+        return words._("This chat") if capital else words._("this chat")
+    if where == GROUP:
+        return words._("This group") if capital else words._("this group")
+    if where == CHANNEL:
+        return words._("This channel") if capital else words._("this channel")
+    return escape(where)
+
+
+def subscriptions_text(
+    games: Sequence[Game], where: str = CHAT, words: Words | None = None
+) -> str:
+    w = words or english()
+    subject = chat_subject(where, w, capital=True)
     if not games:
-        return f"{escape(where)} gets no codes yet. Send /subscribe to pick games."
-    return f"{escape(where)} gets new codes for: {bold_names(games)}."
+        return w._("%(chat)s gets no codes yet. Send /subscribe to pick games.", chat=subject)
+    return w._("%(chat)s gets new codes for: %(games)s.", chat=subject, games=bold_names(games, w))
+
+
+def changed_text(
+    where: str, games: Sequence[Game], *, on: bool, words: Words | None = None
+) -> str:
+    """The answer to /subscribe or /unsubscribe with games named."""
+    w = words or english()
+    subject, names = chat_subject(where, w, capital=False), bold_names(games, w)
+    if on:
+        text = w._("Done: %(chat)s gets new codes for %(games)s.", chat=subject, games=names)
+    else:
+        text = w._("Done: %(chat)s no longer gets codes for %(games)s.", chat=subject, games=names)
+    return text + "\n" + w._("See everything with /subscriptions.")
 
 
 def subscription_keyboard(
-    games: Sequence[Game], subscribed: Iterable[str], target: str = ""
+    games: Sequence[Game],
+    subscribed: Iterable[str],
+    target: str = "",
+    words: Words | None = None,
 ) -> Keyboard:
     """Game buttons with ✓ on those subscribed, then "All" and "None"; taps toggle.
 
     `target` names the chat the buttons change when it is not the chat showing them (a
     channel managed from a private chat).
     """
+    w = words or english()
     on = set(subscribed)
-    buttons = [
-        Button(
-            f"✓ {clip(g.name, MAX_BUTTON_NAME_LENGTH)}"
-            if g.id in on
-            else clip(g.name, MAX_BUTTON_NAME_LENGTH),
-            callback_data=encode_callback(TOGGLE, target, g.id),
-        )
-        for g in games
-    ]
-    rows = [
-        tuple(buttons[i : i + GAME_BUTTONS_PER_ROW])
-        for i in range(0, len(buttons), GAME_BUTTONS_PER_ROW)
-    ]
+    buttons = []
+    for g in games:
+        name = clip(game_name(w, g.name), MAX_BUTTON_NAME_LENGTH)
+        label = f"✓ {name}" if g.id in on else name
+        buttons.append(Button(label, callback_data=encode_callback(TOGGLE, target, g.id)))
+    rows = _rows(buttons)
     rows.append(
         (
-            Button("All", callback_data=encode_callback(ALL_ON, target, "")),
-            Button("None", callback_data=encode_callback(ALL_OFF, target, "")),
+            Button(w._("All"), callback_data=encode_callback(ALL_ON, target, "")),
+            Button(w._("None"), callback_data=encode_callback(ALL_OFF, target, "")),
         )
     )
     return tuple(rows)
 
 
-def subscription_prompt(games: Sequence[Game], subscribed: Iterable[str], where: str) -> str:
+def subscription_prompt(
+    games: Sequence[Game], subscribed: Iterable[str], where: str, words: Words | None = None
+) -> str:
+    w = words or english()
     chosen = [g for g in games if g.id in set(subscribed)]
     return (
-        f"Tap a game to turn its codes on or off for {escape(where)} (✓ = on).\n"
-        + subscriptions_text(chosen, "It")
+        w._("Tap a game to turn its codes on or off (✓ = on).")
+        + "\n"
+        + subscriptions_text(chosen, where, w)
     )
 
 
-def pick_game_keyboard(games: Sequence[Game]) -> Keyboard:
+def pick_game_keyboard(games: Sequence[Game], words: Words | None = None) -> Keyboard:
+    w = words or english()
     buttons = [
         Button(
-            clip(g.name, MAX_BUTTON_NAME_LENGTH),
+            clip(game_name(w, g.name), MAX_BUTTON_NAME_LENGTH),
             callback_data=encode_callback(SHOW_CODES, "", g.id),
         )
         for g in games
     ]
-    return tuple(
+    return tuple(_rows(buttons))
+
+
+def language_keyboard(
+    current: str | None, *, automatic: bool, target: str = "", words: Words | None = None
+) -> Keyboard:
+    """One button per language, named in itself, ✓ on the chat's; in a private chat, an
+    "automatic" button (follow the Telegram app's language) first."""
+    w = words or english()
+    buttons = []
+    if automatic:
+        label = "🌐 " + w._("Like my Telegram app")
+        buttons.append(
+            Button(
+                f"✓ {label}" if current is None else label,
+                callback_data=encode_callback(LANGUAGE, target, ""),
+            )
+        )
+    for language in LANGUAGES:
+        label = language.name
+        buttons.append(
+            Button(
+                f"✓ {label}" if language.tag == current else label,
+                callback_data=encode_callback(LANGUAGE, target, language.tag),
+            )
+        )
+    return tuple(_rows(buttons))
+
+
+def language_prompt(words: Words | None = None) -> str:
+    return (words or english())._("Which language should I speak here?")
+
+
+def language_set_text(language_name: str | None, words: Words | None = None) -> str:
+    """The answer once a chat's language is set (`None`: it follows the app's language)."""
+    w = words or english()
+    if language_name is None:
+        return w._("Done: I speak the language of your Telegram app here.")
+    return w._("Done: I speak %(language)s here.", language=escape(language_name))
+
+
+def _rows(buttons: Sequence[Button]) -> list[tuple[Button, ...]]:
+    return [
         tuple(buttons[i : i + GAME_BUTTONS_PER_ROW])
         for i in range(0, len(buttons), GAME_BUTTONS_PER_ROW)
-    )
+    ]
 
 
 # --- callback data ----------------------------------------------------------------------
@@ -302,7 +437,8 @@ TOGGLE = "t"
 ALL_ON = "a"
 ALL_OFF = "n"
 SHOW_CODES = "c"
-_ACTIONS = frozenset({TOGGLE, ALL_ON, ALL_OFF, SHOW_CODES})
+LANGUAGE = "l"
+_ACTIONS = frozenset({TOGGLE, ALL_ON, ALL_OFF, SHOW_CODES, LANGUAGE})
 
 
 @dataclass(frozen=True)

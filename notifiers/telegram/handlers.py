@@ -31,6 +31,8 @@ from telegram.ext import (
 
 from bot.core.catalog import Catalog
 from bot.core.domain import Game, Platform
+from bot.core.glossary import game_name
+from bot.core.language import BY_TAG, Words, find, negotiate, words
 from bot.store import repository
 from notifiers.telegram import format as fmt
 from notifiers.telegram.admin import AdminCache, may_change
@@ -39,6 +41,7 @@ from notifiers.telegram.arguments import (
     split_target,
     unknown_games_text,
 )
+from notifiers.telegram.languages import ChatLanguages
 from notifiers.telegram.sender import NO_PREVIEW, to_markup
 
 log = logging.getLogger(__name__)
@@ -53,8 +56,14 @@ _COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
 MAX_CODES_GAMES = 5
 _GONE_STATUSES = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
-_REFUSAL = "Only this group's administrators can change what it gets."
-_SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+
+
+def refusal(w: Words) -> str:
+    return w._("Only this group's administrators can change what it gets.")
+
+
+def sorry(w: Words) -> str:
+    return w._("Sorry, something went wrong on my side. Please try again in a minute.")
 
 
 @dataclass(frozen=True)
@@ -68,11 +77,12 @@ class ChatRef:
 
 
 def describe(chat: Chat) -> str:
+    """How replies name the chat itself (format.chat_subject words it)."""
     if chat.type == ChatType.PRIVATE:
-        return "this chat"
+        return fmt.CHAT
     if chat.type == ChatType.CHANNEL:
-        return "this channel"
-    return "this group"
+        return fmt.CHANNEL
+    return fmt.GROUP
 
 
 class TelegramCommands:
@@ -85,11 +95,13 @@ class TelegramCommands:
         *,
         clock: Any,
         admins: AdminCache,
+        languages: ChatLanguages | None = None,
     ) -> None:
         self.catalog = catalog
         self.sessions = sessions
         self.clock = clock
         self.admins = admins
+        self.languages = languages or ChatLanguages(sessions, clock)
         self.games: tuple[Game, ...] = tuple(catalog.games.values())
         self._migrating = asyncio.Lock()
 
@@ -103,6 +115,7 @@ class TelegramCommands:
         command("subscribe", self.subscribe)
         command("unsubscribe", self.unsubscribe)
         command("subscriptions", self.subscriptions)
+        command("language", self.language)
         app.add_handler(CallbackQueryHandler(self.button))
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated))
         app.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -116,20 +129,27 @@ class TelegramCommands:
 
     # --- commands ---------------------------------------------------------------------------
 
+    async def words(self, update: Update) -> Words:
+        return await self.languages.words_for(update.effective_chat, update.effective_user)
+
     async def start(self, update: Update, context: Context) -> None:
-        await _reply(update, fmt.start_message(self.games))
+        await _reply(update, fmt.start_message(self.games, await self.words(update)))
 
     async def codes(self, update: Update, context: Context) -> None:
+        w = await self.words(update)
         args = context.args or []
         if not args:
-            await _reply(update, fmt.Message("Which game?", fmt.pick_game_keyboard(self.games)))
+            menu = fmt.Message(w._("Which game?"), fmt.pick_game_keyboard(self.games, w))
+            await _reply(update, menu)
             return
         choice = choose_games(self.catalog, args)
         if choice.unknown or not choice.games:
-            await _reply_text(update, fmt.escape(unknown_games_text(self.catalog, choice.unknown)))
+            await _reply_text(
+                update, fmt.escape(unknown_games_text(self.catalog, choice.unknown, w))
+            )
             return
         for game in choice.games[:MAX_CODES_GAMES]:
-            await _reply(update, await self._codes_message(game))
+            await _reply(update, await self._codes_message(game, w))
 
     async def subscribe(self, update: Update, context: Context) -> None:
         await self._change(update, context.args or [], on=True)
@@ -138,41 +158,72 @@ class TelegramCommands:
         await self._change(update, context.args or [], on=False)
 
     async def subscriptions(self, update: Update, context: Context) -> None:
-        where = await self._target(update, split_target(context.args or []).username)
+        w = await self.words(update)
+        where = await self._target(update, split_target(context.args or []).username, w)
         if where is None:
             return
         games = await self._subscribed(where.id)
-        label = where.name[:1].upper() + where.name[1:]
-        await _reply_text(update, fmt.subscriptions_text(self._games(games), label))
+        await _reply_text(update, fmt.subscriptions_text(self._games(games), where.name, w))
+
+    async def language(self, update: Update, context: Context) -> None:
+        """/language: a keyboard of languages, or `/language ja` to set one at once."""
+        w = await self.words(update)
+        chat = update.effective_chat
+        if chat is None:
+            return
+        if not await self._may_change_here(update):
+            await _reply_text(update, refusal(w))
+            return
+        args = context.args or []
+        if args:
+            wanted = args[0].casefold()
+            auto = wanted in ("auto", "automatic")
+            language = None if auto else find(wanted)
+            if language is not None or (auto and chat.type == ChatType.PRIVATE):
+                await self._choose_language(update, chat, language.tag if language else None)
+                return
+        stored = await self.languages.stored(str(chat.id))
+        current = stored.language if stored is not None and stored.chosen else None
+        private = chat.type == ChatType.PRIVATE
+        keyboard = fmt.language_keyboard(current, automatic=private, words=w)
+        await _reply(update, fmt.Message(fmt.language_prompt(w), keyboard))
+
+    async def _choose_language(self, update: Update, chat: Chat, tag: str | None) -> str:
+        user = update.effective_user
+        fallback = negotiate(user.language_code if user else None).tag
+        await self.languages.choose(str(chat.id), tag, fallback=fallback)
+        w = words(tag or fallback)
+        text = fmt.language_set_text(BY_TAG[tag].name if tag else None, w)
+        await _reply_text(update, text)
+        return text
 
     async def _change(self, update: Update, args: Sequence[str], *, on: bool) -> None:
+        w = await self.words(update)
         target = split_target(args)
-        where = await self._target(update, target.username)
+        where = await self._target(update, target.username, w)
         if where is None:
             return
         if not where.remote and not await self._may_change_here(update):
-            await _reply_text(update, _REFUSAL)
+            await _reply_text(update, refusal(w))
             return
+        await self.languages.follow(where.id, w.tag)
         current = await self._subscribed(where.id)
         if not target.rest:
-            text = fmt.subscription_prompt(self.games, current, where.name)
+            text = fmt.subscription_prompt(self.games, current, where.name, w)
             keyboard = fmt.subscription_keyboard(
-                self.games, current, where.id if where.remote else ""
+                self.games, current, where.id if where.remote else "", w
             )
             await _reply(update, fmt.Message(text, keyboard))
             return
         choice = choose_games(self.catalog, target.rest)
         if choice.unknown or not choice.games:
-            await _reply_text(update, fmt.escape(unknown_games_text(self.catalog, choice.unknown)))
+            await _reply_text(
+                update, fmt.escape(unknown_games_text(self.catalog, choice.unknown, w))
+            )
             return
         ids = [g.id for g in choice.games]
         await self._set(where.id, on=ids if on else (), off=() if on else ids)
-        names = fmt.bold_names(choice.games)
-        if on:
-            text = f"Done: {fmt.escape(where.name)} gets new codes for {names}."
-        else:
-            text = f"Done: {fmt.escape(where.name)} no longer gets codes for {names}."
-        await _reply_text(update, f"{text}\nSee everything with /subscriptions.")
+        await _reply_text(update, fmt.changed_text(where.name, choice.games, on=on, words=w))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -185,12 +236,13 @@ class TelegramCommands:
             return  # another bot's command
         if not addressee and chat.type != ChatType.PRIVATE:
             return  # in a group, a bare unknown command may well be for another bot
-        await _reply_text(
-            update, f"I don't know {fmt.escape(fmt.clip(name, 40))}. {fmt.help_hint()}"
-        )
+        w = await self.words(update)
+        text = w._("I don't know %(command)s.", command=fmt.escape(fmt.clip(name, 40)))
+        await _reply_text(update, f"{text} {fmt.help_hint(w)}")
 
     async def chatter(self, update: Update, context: Context) -> None:
-        await _reply_text(update, f"I only understand commands. {fmt.help_hint()}")
+        w = await self.words(update)
+        await _reply_text(update, f"{w._('I only understand commands.')} {fmt.help_hint(w)}")
 
     # --- keyboards ------------------------------------------------------------------------
 
@@ -200,50 +252,69 @@ class TelegramCommands:
             return
         request = fmt.decode_callback(query.data)
         message = query.message
-        if request is None or message is None:
-            await query.answer("This button no longer works. Send the command again.")
+        chat = message.chat if message is not None else None
+        w = await self.languages.words_for(chat, query.from_user)
+        if request is None or message is None or chat is None:
+            await query.answer(w._("This button no longer works. Send the command again."))
             return
-        chat = message.chat
         if request.action == fmt.SHOW_CODES:
             game = self.catalog.games.get(request.game)
             if game is None:
-                await query.answer("I no longer know that game.")
+                await query.answer(w._("I no longer know that game."))
                 return
             await query.answer()
-            await _edit(query.edit_message_text, await self._codes_message(game))
+            await _edit(query.edit_message_text, await self._codes_message(game, w))
             return
         if request.target:
             allowed = await self.admins.is_admin(int(request.target), query.from_user.id)
-            where = await self._name_of(request.target)
+            where = await self._name_of(request.target, w)
         else:
             allowed = await may_change(self.admins, chat, query.from_user)
             where = describe(chat)
         if not allowed:
-            await query.answer(_REFUSAL, show_alert=True)
+            await query.answer(refusal(w), show_alert=True)
             return
         chat_id = request.target or str(chat.id)
+        if request.action == fmt.LANGUAGE:
+            await self._language_tapped(query, chat, request.game)
+            return
+        await self.languages.follow(chat_id, w.tag)
         current = set(await self._subscribed(chat_id))
         known = [g.id for g in self.games]
         if request.action == fmt.ALL_ON:
             await self._set(chat_id, on=[g for g in known if g not in current], off=())
             current |= set(known)
-            answer = "All games on"
+            answer = w._("All games on")
         elif request.action == fmt.ALL_OFF:
             await self._set(chat_id, on=(), off=sorted(current))
             current = set()
-            answer = "All games off"
+            answer = w._("All games off")
         elif request.game in current:
             await self._set(chat_id, on=(), off=[request.game])
             current.discard(request.game)
-            answer = f"{self._name(request.game)}: off"
+            answer = w._("%(game)s: off", game=self._name(request.game, w))
         else:
             await self._set(chat_id, on=[request.game], off=())
             current.add(request.game)
-            answer = f"{self._name(request.game)}: on"
+            answer = w._("%(game)s: on", game=self._name(request.game, w))
         await query.answer(answer)
-        text = fmt.subscription_prompt(self.games, current, where)
-        keyboard = fmt.subscription_keyboard(self.games, current, request.target)
+        text = fmt.subscription_prompt(self.games, current, where, w)
+        keyboard = fmt.subscription_keyboard(self.games, current, request.target, w)
         await _edit(query.edit_message_text, fmt.Message(text, keyboard))
+
+    async def _language_tapped(self, query: Any, chat: Chat, tag: str) -> None:
+        """A tap on the /language keyboard: the chat speaks that language from now on ("":
+        the app's language again, in a private chat)."""
+        language = BY_TAG.get(tag)
+        if tag and language is None:
+            await query.answer()
+            return
+        fallback = negotiate(query.from_user.language_code).tag
+        await self.languages.choose(str(chat.id), tag or None, fallback=fallback)
+        w = words(tag or fallback)
+        text = fmt.language_set_text(language.name if language else None, w)
+        await query.answer(text if len(text) <= 200 else None)
+        await _edit(query.edit_message_text, fmt.Message(text))
 
     # --- chats changing -------------------------------------------------------------------
 
@@ -264,6 +335,7 @@ class TelegramCommands:
                 session, Platform.TELEGRAM, str(old), str(new), now=self.clock()
             )
         self.admins.forget(old)
+        self.languages.moved(str(old), str(new))
         if moved:
             log.info("telegram chat %s became %s: %d subscriptions moved", old, new, moved)
 
@@ -289,20 +361,26 @@ class TelegramCommands:
         ):
             await self._welcome_channel(context, chat, change.from_user)
         elif chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and old in _GONE_STATUSES:
+            w = await self.languages.words_for(chat, change.from_user)
             with contextlib.suppress(TelegramError):
                 await context.bot.send_message(
                     chat.id,
-                    "👋 Thanks for adding me. An administrator can pick games with "
-                    "/subscribe; /codes shows the active codes now.",
+                    w._(
+                        "👋 Thanks for adding me. An administrator can pick games with "
+                        "/subscribe; /codes shows the active codes now; /language sets the "
+                        "language I speak here."
+                    ),
                     parse_mode=ParseMode.HTML,
                 )
 
     async def _welcome_channel(self, context: Context, channel: Chat, adder: User) -> None:
-        handle = f"@{channel.username}" if channel.username else "your channel"
-        text = (
-            f"I can post in <b>{fmt.escape(channel.title or handle)}</b> now. To pick its games, "
-            f"post /subscribe in the channel, or send me "
-            f"<code>/subscribe {fmt.escape(handle)}</code> here."
+        w = words(adder.language_code)
+        handle = f"@{channel.username}" if channel.username else w._("your channel")
+        text = w._(
+            "I can post in <b>%(channel)s</b> now. To pick its games, post /subscribe in the "
+            "channel, or send me <code>/subscribe %(handle)s</code> here.",
+            channel=fmt.escape(channel.title or handle),
+            handle=fmt.escape(handle),
         )
         # The user may never have opened a chat with the bot: then there is no one to tell.
         with contextlib.suppress(Forbidden, BadRequest):
@@ -318,11 +396,14 @@ class TelegramCommands:
         )
         if not isinstance(update, Update):
             return
+        # Only the user's app decides here: the database may be what failed.
+        user = update.effective_user
+        text = sorry(words(user.language_code if user else None))
         with contextlib.suppress(TelegramError):
             if update.callback_query is not None:
-                await update.callback_query.answer(_SORRY)
+                await update.callback_query.answer(text)
             elif update.effective_message is not None:
-                await update.effective_message.reply_text(_SORRY)
+                await update.effective_message.reply_text(text)
 
     # --- the parts ------------------------------------------------------------------------
 
@@ -332,7 +413,7 @@ class TelegramCommands:
             return False
         return await may_change(self.admins, chat, update.effective_user, message.sender_chat)
 
-    async def _target(self, update: Update, username: str | None) -> ChatRef | None:
+    async def _target(self, update: Update, username: str | None, w: Words) -> ChatRef | None:
         """The chat a command acts on: its own, or a channel named by @username."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None:
@@ -345,20 +426,30 @@ class TelegramCommands:
         except (BadRequest, Forbidden):
             await _reply_text(
                 update,
-                f"I can't find {fmt.escape(username)}. Add me to it as an administrator "
-                "first, then try again.",
+                w._(
+                    "I can't find %(chat)s. Add me to it as an administrator first, then try "
+                    "again.",
+                    chat=fmt.escape(username),
+                ),
             )
             return None
         if user is None or not await self.admins.is_admin(remote.id, user.id):
             await _reply_text(
-                update, f"Only administrators of {fmt.escape(username)} can change what it gets."
+                update,
+                w._(
+                    "Only administrators of %(chat)s can change what it gets.",
+                    chat=fmt.escape(username),
+                ),
             )
             return None
         if not await _can_post(update, remote):
             await _reply_text(
                 update,
-                f"I can't post in {fmt.escape(username)} yet: make me an administrator "
-                "who can post messages there first.",
+                w._(
+                    "I can't post in %(chat)s yet: make me an administrator who can post "
+                    "messages there first.",
+                    chat=fmt.escape(username),
+                ),
             )
             return None
         return ChatRef(str(remote.id), username, remote=True)
@@ -376,24 +467,24 @@ class TelegramCommands:
             for game in off:
                 await repository.unsubscribe(session, Platform.TELEGRAM, chat_id, game, now=now)
 
-    async def _codes_message(self, game: Game) -> fmt.Message:
+    async def _codes_message(self, game: Game, w: Words) -> fmt.Message:
         async with self.sessions() as session:
             codes = await repository.current_codes(session, game.id)
-        return fmt.codes_message(game, codes, self.clock())
+        return fmt.codes_message(game, codes, self.clock(), w)
 
-    async def _name_of(self, chat_id: str) -> str:
+    async def _name_of(self, chat_id: str, w: Words) -> str:
         try:
             chat = await self.admins.bot.get_chat(int(chat_id))
         except TelegramError:
-            return "that chat"
-        return f"@{chat.username}" if chat.username else (chat.title or "that chat")
+            return w._("That chat")
+        return f"@{chat.username}" if chat.username else (chat.title or w._("That chat"))
 
     def _games(self, ids: Iterable[str]) -> list[Game]:
         return [self.catalog.games.get(i) or Game(id=i, name=i, pattern=".+") for i in ids]
 
-    def _name(self, game_id: str) -> str:
+    def _name(self, game_id: str, w: Words) -> str:
         game = self.catalog.games.get(game_id)
-        return game.name if game else game_id
+        return game_name(w, game.name) if game else game_id
 
 
 async def _can_post(update: Update, chat: Chat | ChatFullInfo) -> bool:

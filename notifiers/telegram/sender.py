@@ -31,6 +31,7 @@ from telegram.ext import ExtBot
 
 from bot.core.catalog import Catalog, CatalogError
 from bot.core.domain import Announcement, Game, Platform
+from bot.core.language import words
 from bot.store import repository
 from bot.store.outbox import Delivery
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
@@ -167,12 +168,13 @@ class TelegramSender:
         self.limits = limits
         # Set by the service once the bot has logged in, cleared when it stops.
         self.ready = False
-        self._rendered: OrderedDict[int, tuple[_Part, ...]] = OrderedDict()
+        # By (announcement, language): each chat gets it in its own language.
+        self._rendered: OrderedDict[tuple[int, str], tuple[_Part, ...]] = OrderedDict()
 
     async def send(self, delivery: Delivery, announcement: Announcement) -> Outcome:
         if not self.ready:
             return RateLimited(NOT_READY_RETRY, scope="global")
-        parts = self._parts(announcement)
+        parts = self._parts(announcement, delivery.language)
         chat_id = delivery.chat_id
         message_ids: list[str] = []
         for number, part in enumerate(parts, start=1):
@@ -269,14 +271,16 @@ class TelegramSender:
             return Gone(f"migrated to {new}, which gets this announcement itself")
         return None
 
-    def _parts(self, announcement: Announcement) -> tuple[_Part, ...]:
-        parts = self._rendered.get(announcement.id)
+    def _parts(self, announcement: Announcement, language: str | None) -> tuple[_Part, ...]:
+        spoken = words(language)
+        key = (announcement.id, spoken.tag)
+        parts = self._rendered.get(key)
         if parts is None:
             messages = announcement_messages(
-                self._game(announcement.game), announcement.codes, self.clock()
+                self._game(announcement.game), announcement.codes, self.clock(), spoken
             )
             parts = tuple(_Part.of(m) for m in messages)
-            self._rendered[announcement.id] = parts
+            self._rendered[key] = parts
             while len(self._rendered) > RENDERED_CACHE_SIZE:
                 self._rendered.popitem(last=False)
         return parts

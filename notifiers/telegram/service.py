@@ -18,8 +18,9 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken
 
 from bot.core.domain import Platform
+from bot.core.language import LANGUAGES, words
 from notifiers.expiry import ExpiryWatcher, stop_task
-from notifiers.telegram.format import COMMANDS
+from notifiers.telegram.format import commands as command_menu
 from notifiers.telegram.handlers import TelegramApp, TelegramCommands
 from notifiers.telegram.sender import TelegramSender
 
@@ -126,7 +127,7 @@ class TelegramService:
         log.info("telegram: logged in as @%s", me.username)
         if not commands:
             return
-        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        await self._set_commands()
         await app.start()
         if self.webhook is not None:
             await self._start_webhook(self.webhook)
@@ -139,6 +140,14 @@ class TelegramService:
         if self.expiry is not None:
             # With the commands: there is one such process per bot, so each edit is made once.
             self._expiry_task = asyncio.create_task(self.expiry.run(), name="telegram-expiry")
+
+    async def _set_commands(self) -> None:
+        """The command menu in English for everyone, and in each language codecast speaks
+        for users whose app is in it (Telegram picks by the user's language)."""
+        bot = self.application.bot
+        for language in LANGUAGES:
+            menu = [BotCommand(name, text) for name, text in command_menu(words(language.tag))]
+            await bot.set_my_commands(menu, language_code=language.telegram or None)
 
     async def stop(self) -> None:
         app = self.application

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import InvalidToken, NetworkError
 
+from bot.core.language import LANGUAGES, words
 from bot.store import database
-from notifiers.telegram.format import COMMANDS
+from notifiers.telegram.format import commands
 from notifiers.telegram.service import TelegramService, WebhookSecretError
 from notifiers.telegram.wiring import build_service
 from tests.e2e.telegram_helpers import (
@@ -60,7 +61,14 @@ async def bot(tg: FakeTelegram, sessions: Sessions) -> AsyncIterator[TelegramSer
 async def test_start_registers_the_menu_and_explains_the_bot(
     tg: FakeTelegram, bot: TelegramService
 ) -> None:
-    assert [(c["command"], c["description"]) for c in tg.commands] == list(COMMANDS)
+    assert [(c["command"], c["description"]) for c in tg.commands] == list(commands())
+    # A menu in each language codecast speaks, for users whose app is in it.
+    assert tg.command_languages == sorted(language.telegram for language in LANGUAGES)
+    for language in LANGUAGES:
+        menu = tg.commands_for(language_code=language.telegram)
+        assert [(c["command"], c["description"]) for c in menu] == list(
+            commands(words(language.tag))
+        )
     alice = tg.private_chat(tg.add_user("Alice"))
     text = await ask_one(tg, alice, alice.id, "/start")
     assert "Genshin Impact (genshin)" in text

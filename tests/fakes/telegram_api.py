@@ -802,6 +802,11 @@ class FakeTelegram:
         return list(self._commands.get(_scope_key(scope, language_code), ()))
 
     @property
+    def command_languages(self) -> list[str]:
+        """The languages a default-scope command menu was set for ("" for every user)."""
+        return sorted(key[3] for key in self._commands if key[0] == "default")
+
+    @property
     def pending_updates(self) -> int:
         return len(self._updates)
 
@@ -1011,7 +1016,11 @@ class FakeTelegram:
                 raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise _ApiError(400, "Bad Request: command description must be 1-256 characters")
-        key = _scope_key(params.get("scope"), params.get("language_code", ""))
+        language = params.get("language_code") or ""
+        # Telegram takes a two-letter ISO 639-1 code here, or none for every user.
+        if language and not re.fullmatch(r"[a-z]{2}", str(language)):
+            raise _ApiError(400, "Bad Request: invalid language code specified")
+        key = _scope_key(params.get("scope"), language)
         self._commands[key] = [
             {"command": c["command"], "description": c["description"]} for c in commands
         ]

@@ -21,6 +21,7 @@ TABLES = {
     "sources",
     "code_sources",
     "subscriptions",
+    "chat_languages",
     "announcements",
     "announcement_codes",
     "deliveries",

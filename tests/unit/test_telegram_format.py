@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.domain import CodeStatus, CodeView, Game, RewardItem
+from bot.core.language import LANGUAGES, Language, words
 from notifiers.telegram import format as fmt
 
 GENSHIN = Game(
@@ -123,7 +124,7 @@ def test_expiry_is_shown_and_expired_codes_get_no_button() -> None:
         view("DEAD1234", status=CodeStatus.EXPIRED),
     ]
     [message] = fmt.announcement_messages(GENSHIN, codes)
-    assert "valid until 5 Nov 2026" in shown(message.text)
+    assert "valid until Nov 5, 2026" in shown(message.text)
     assert "DEAD1234 (expired)" in shown(message.text)
     assert [b.text for row in message.keyboard for b in row] == ["Redeem LIVE1234"]
 
@@ -226,8 +227,11 @@ def test_callback_data_keeps_telegrams_64_byte_bound() -> None:
         fmt.encode_callback(fmt.TOGGLE, "-1001234567890", "g" * 60)
 
 
-def test_commands_menu_is_valid_for_set_my_commands() -> None:
-    for name, description in fmt.COMMANDS:
+@pytest.mark.parametrize("language", LANGUAGES, ids=lambda language: language.tag)
+def test_commands_menu_is_valid_for_set_my_commands(language: Language) -> None:
+    menu = fmt.commands(words(language.tag))
+    assert [name for name, _ in menu] == [name for name, _ in fmt.commands()]
+    for name, description in menu:
         assert name.isascii()
         assert name.islower()
         assert 1 <= len(name) <= 32

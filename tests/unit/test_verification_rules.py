@@ -17,7 +17,6 @@ from bot.core.verification import (
     account_may_speak,
     after_answer,
     backoff,
-    checked_text,
     family_of,
     gate,
 )
@@ -204,14 +203,17 @@ def test_pacing_over_an_hour_never_bursts() -> None:
 @pytest.mark.parametrize(
     ("ago", "text"),
     [
-        (timedelta(seconds=5), "✓ checked just now"),
-        (timedelta(minutes=2, seconds=10), "✓ checked 2 min ago"),
-        (timedelta(hours=3), "✓ checked 3 h ago"),
-        (timedelta(days=2), "✓ checked 2 d ago"),
+        (timedelta(seconds=5), "✓ checked 1 minute ago"),
+        (timedelta(minutes=2, seconds=10), "✓ checked 2 minutes ago"),
+        (timedelta(hours=3), "✓ checked 3 hours ago"),
+        (timedelta(days=2), "✓ checked 2 days ago"),
     ],
 )
 def test_checked_text_counts_from_now(ago: timedelta, text: str) -> None:
-    assert checked_text(NOW - ago, NOW) == text
+    from bot.core.language import english
+    from notifiers.telegram.format import checked_text
+
+    assert checked_text(NOW - ago, NOW, english()) == text
 
 
 def test_both_bots_say_a_code_was_checked() -> None:
@@ -235,7 +237,7 @@ def test_both_bots_say_a_code_was_checked() -> None:
         verification=Verification.VALID,
         verified_at=NOW - timedelta(minutes=2),
     )
-    assert "<i>✓ checked 2 min ago</i>" in code_block(view, NOW)
+    assert "<i>✓ checked 2 minutes ago</i>" in code_block(view, NOW)
     assert "<i>✓ checked 11:58 UTC</i>" in code_block(view)
     game = load_catalog().game("genshin")
     _, value = code_field(view, game, source_names={}, redeem_in_text=False)

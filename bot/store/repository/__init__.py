@@ -5,6 +5,13 @@ never commit. The names are gathered here so callers write `repository.subscribe
 """
 
 from bot.store.repository.codes import AppliedCycle, apply_diff, create_announcement, stored_codes
+from bot.store.repository.languages import (
+    ChatLanguage,
+    chat_language,
+    forget_chat_language,
+    move_chat_language,
+    set_chat_language,
+)
 from bot.store.repository.sent import SentMessage, sent_with_codes_expired_since
 from bot.store.repository.sources import (
     SourceState,
@@ -34,23 +41,28 @@ from bot.store.repository.views import (
 
 __all__ = [
     "AppliedCycle",
+    "ChatLanguage",
     "SentMessage",
     "SourceState",
     "Subscription",
     "announcement_codes",
     "apply_diff",
+    "chat_language",
     "chat_subscriptions",
     "count_subscriptions",
     "create_announcement",
     "current_codes",
     "deactivate_chat",
     "deactivate_space",
+    "forget_chat_language",
     "load_announcement",
     "migrate_chat",
+    "move_chat_language",
     "public_codes",
     "record_source_failure",
     "record_source_success",
     "sent_with_codes_expired_since",
+    "set_chat_language",
     "source_health",
     "source_states",
     "space_subscriptions",

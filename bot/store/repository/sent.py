@@ -5,10 +5,12 @@ Callers own the transaction; functions here never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
@@ -16,6 +18,7 @@ from bot.core.domain import (
 )
 from bot.store.models import (
     AnnouncementCodeRow,
+    ChatLanguageRow,
     CodeRow,
     DeliveryRow,
     DeliveryState,
@@ -31,6 +34,9 @@ class SentMessage:
     announcement_id: int
     chat_id: str
     message_id: str
+    # The chat's recorded language and the subscription's options (Discord's "language").
+    language: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 async def sent_with_codes_expired_since(
@@ -58,8 +64,17 @@ async def sent_with_codes_expired_since(
                 DeliveryRow.announcement_id,
                 SubscriptionRow.chat_id,
                 DeliveryRow.message_id,
+                ChatLanguageRow.language,
+                SubscriptionRow.options,
             )
             .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+            .outerjoin(
+                ChatLanguageRow,
+                and_(
+                    ChatLanguageRow.platform == SubscriptionRow.platform,
+                    ChatLanguageRow.chat_id == SubscriptionRow.chat_id,
+                ),
+            )
             .where(
                 DeliveryRow.platform == str(platform),
                 DeliveryRow.state == DeliveryState.SENT,
@@ -71,4 +86,7 @@ async def sent_with_codes_expired_since(
             .limit(limit)
         )
     ).all()
-    return [SentMessage(d, a, chat, message or "") for d, a, chat, message in rows]
+    return [
+        SentMessage(d, a, chat, message or "", language, dict(options or {}))
+        for d, a, chat, message, language, options in rows
+    ]

@@ -20,6 +20,7 @@ from bot.store.models import (
     MAX_ERROR_LENGTH,
     SubscriptionRow,
 )
+from bot.store.repository.languages import move_chat_language
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ async def migrate_chat(
             row.chat_id = new_chat_id
             row.updated_at = now
         moved += 1
+    await move_chat_language(session, platform, old_chat_id, new_chat_id)
     return moved
 
 
