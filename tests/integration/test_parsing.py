@@ -84,6 +84,7 @@ async def test_stopping_ends_a_parse_at_once() -> None:
         await parsers.parse(PAGE, GOOD, GENSHIN)
 
 
+@pytest.mark.timing
 async def test_pages_wait_for_a_free_worker_and_their_clock_starts_then() -> None:
     parsers = ParserPool(workers=1, time_limit=3.0)
     try:
