@@ -338,11 +338,11 @@ async def test_zenless_family_siblings_need_an_account_that_did_not_use_the_fami
                 "zzz": {
                     "name": "Zenless Zone Zero",
                     "pattern": "[A-Za-z0-9]{6,20}",
+                    "family": "ZZZ[0-9]{2}",
                     "verify": {
                         "url": fake.url("nap_global"),
                         "game_biz": "nap_global",
                         "origin": "https://zenless.hoyoverse.com",
-                        "family": "ZZZ[0-9]{2}",
                     },
                 }
             },
