@@ -1,9 +1,10 @@
-"""The chat platforms codecast can announce to: one line each, built only when switched on.
+"""The kinds of delivery target codecast can announce to: one line each, built when on.
 
-A platform is one package under notifiers/ with a settings section (`settings.py`, read with
+A kind is one package under notifiers/ with a settings section (`settings.py`, read with
 the others into one `Settings`), a `wiring.build` that makes its `ChatService` from that
-section, and a line here. Its client library is imported only when it is on, so a
-Telegram-only daemon never loads discord.py.
+section, and a line here. Its client library is imported only when it is on (or, for the
+kinds named by a URL, when a message first goes to one), so a Telegram-only daemon never
+loads discord.py.
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
 from bot.core.domain import Platform
+from notifiers.apprise.settings import AppriseSettings
 from notifiers.discord.settings import DiscordSettings
+from notifiers.discord_webhook.settings import DiscordWebhookSettings
 from notifiers.service import ChatService
+from notifiers.targets import MAX_FAILURES
 from notifiers.telegram.settings import TelegramSettings
+from notifiers.webhook.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,8 @@ class PlatformParts:
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
     expiry_check: float
+    # Failed attempts in a row after which a target named by a URL is disabled.
+    target_max_failures: int = MAX_FAILURES
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,24 @@ PLATFORMS: tuple[PlatformKind, ...] = (
         DiscordSettings,
         DiscordSettings.discord_off,
         "notifiers.discord.wiring:build",
+    ),
+    PlatformKind(
+        Platform.DISCORD_WEBHOOK,
+        DiscordWebhookSettings,
+        DiscordWebhookSettings.discord_webhook_off,
+        "notifiers.discord_webhook.wiring:build",
+    ),
+    PlatformKind(
+        Platform.WEBHOOK,
+        WebhookSettings,
+        WebhookSettings.webhook_off,
+        "notifiers.webhook.wiring:build",
+    ),
+    PlatformKind(
+        Platform.APPRISE,
+        AppriseSettings,
+        AppriseSettings.apprise_off,
+        "notifiers.apprise.wiring:build",
     ),
 )
 

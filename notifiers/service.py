@@ -1,4 +1,4 @@
-"""What the composition root needs from a chat platform: its sender and its lifecycle."""
+"""What the composition root needs from a delivery target kind: its sender and lifecycle."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class ChatService(Protocol):
 
     @property
     def sender(self) -> Sender: ...
+
+    # Whether sent messages can be edited in place (expired codes struck): said outright, so
+    # the delivery contract knows which kinds must pass its edit case.
+    @property
+    def can_edit(self) -> bool: ...
 
     # Edits sent announcements when their codes expire; None when the platform cannot edit.
     @property

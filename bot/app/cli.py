@@ -1,4 +1,4 @@
-"""The `codecast` command line: run, extract, render, status, verify, db."""
+"""The `codecast` command line: run, extract, render, status, verify, subscribe, db."""
 
 from __future__ import annotations
 
@@ -117,6 +117,35 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _subscribe(args: argparse.Namespace, settings: Settings) -> int:
+    """Subscribe (or unsubscribe) a target named by a URL: a Discord webhook, a JSON
+    webhook, any Apprise URL. The URL is never printed; its label is."""
+    from bot.app.subscribers import choose_games, choose_kind
+    from bot.app.targets import change_target
+    from notifiers.addresses import BadTarget, parse_address
+
+    catalog = load_catalog(settings.catalog)
+    try:
+        address = parse_address(args.url, choose_kind(args.kind))
+        games = choose_games(catalog, args.game or ["all"])
+    except BadTarget as exc:
+        sys.stderr.write(f"codecast {args.command}: {exc}\n")
+        return 2
+    on = args.command == "subscribe"
+    text = asyncio.run(
+        change_target(
+            settings,
+            address,
+            games,
+            on=on,
+            secret=getattr(args, "secret", None),
+            remind=getattr(args, "remind", False),
+        )
+    )
+    sys.stdout.write(text)
+    return 0
+
+
 def _db(args: argparse.Namespace, settings: Settings) -> int:
     from alembic.util import CommandError
 
@@ -174,6 +203,34 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("code", help="the code to check (it is redeemed on the account)")
     verify.set_defaults(handler=_verify)
 
+    for name, text in (
+        ("subscribe", "send new codes to a webhook or any Apprise URL"),
+        ("unsubscribe", "stop sending codes to a webhook or Apprise URL"),
+    ):
+        target = commands.add_parser(name, help=text)
+        target.add_argument(
+            "--game",
+            action="append",
+            help="game id from the catalog (repeat for more; all games when left out)",
+        )
+        target.add_argument(
+            "--kind",
+            choices=["discord_webhook", "webhook", "apprise"],
+            help="what the URL is (guessed: a Discord webhook, another http(s) URL a "
+            "signed JSON webhook, anything else an Apprise URL)",
+        )
+        target.add_argument(
+            "url", help="a Discord webhook URL, an http(s) URL, or an Apprise URL (ntfy://…)"
+        )
+        if name == "subscribe":
+            target.add_argument(
+                "--secret", help="a JSON webhook's signing key (made up when left out)"
+            )
+            target.add_argument(
+                "--remind", action="store_true", help="also codes about to expire (24 h)"
+            )
+        target.set_defaults(handler=_subscribe)
+
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
@@ -199,11 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         if token is not None
     )
     configure_logging(settings.log_level, secrets, as_json=settings.log_json)
+    from bot.app.subscribers import SubscribersFileError
     from bot.store.database import DatabaseNotReady
 
     try:
         code: int = args.handler(args, settings)
-    except CatalogError as exc:
+    except (CatalogError, SubscribersFileError) as exc:
         sys.stderr.write(f"codecast: {exc}\n")
         return 2
     except DatabaseNotReady as exc:

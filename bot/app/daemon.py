@@ -24,6 +24,7 @@ from bot.app.parsing import ParserPool, ParsingStopped
 from bot.app.pipeline import CycleReport, Pipeline
 from bot.app.schedule import SCRAPE_JOB_ID, build_scheduler
 from bot.app.settings import Role, Settings
+from bot.app.subscribers import read_subscribers, sync_subscribers
 from bot.app.verifier import Verifier, VerifierTask, policy_from, verify_new_codes
 from bot.core.catalog import Catalog, load_catalog
 from bot.core.domain import Platform
@@ -148,7 +149,13 @@ def build_services(
     settings: Settings, catalog: Catalog, sessions: async_sessionmaker[AsyncSession]
 ) -> list[ChatService]:
     """The chat platforms that are on (a token set); the others are off, with one line each."""
-    parts = PlatformParts(catalog, sessions, utc_now, settings.expiry_check)
+    parts = PlatformParts(
+        catalog,
+        sessions,
+        utc_now,
+        settings.expiry_check,
+        target_max_failures=settings.target_max_failures,
+    )
     return build_platforms(settings, parts)
 
 
@@ -165,8 +172,17 @@ async def build_app(
         await _schema_when_database_answers(settings.database_url)
     else:
         await database.ensure_schema(settings.database_url)
+    subscribers = (
+        read_subscribers(settings.subscribers_file, catalog) if settings.subscribers_file else None
+    )
     engine = database.create_engine(settings.database_url)
     sessions = database.session_factory(engine)
+    if subscribers is not None:
+        try:
+            await sync_subscribers(sessions, subscribers, clock=utc_now)
+        except BaseException:
+            await engine.dispose()
+            raise
     http = build_http_client(settings)
     # For URLs that come from the web: icons, a source's redirect to another host.
     public_http = build_public_client(settings)

@@ -18,6 +18,13 @@ _TOKEN_PATTERNS = (
     re.compile(r"\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}\b"),
 )
 
+# Secrets inside URLs codecast may be handed (webhook targets, Apprise URLs): a Discord
+# webhook's token, and the password of a URL's user part.
+_URL_SECRETS = (
+    (re.compile(r"(/webhooks/\d+/)[A-Za-z0-9._-]{20,}"), r"\1[redacted]"),
+    (re.compile(r"(://[^/\s:@]*:)[^@\s/]+@"), r"\1[redacted]@"),
+)
+
 
 class RedactSecrets(logging.Filter):
     """Replaces anything shaped like a bot token, and any given secret, with `[redacted]`."""
@@ -31,6 +38,8 @@ class RedactSecrets(logging.Filter):
             text = text.replace(secret, "[redacted]")
         for pattern in _TOKEN_PATTERNS:
             text = pattern.sub("[redacted]", text)
+        for pattern, replacement in _URL_SECRETS:
+            text = pattern.sub(replacement, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:

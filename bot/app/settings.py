@@ -13,8 +13,11 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from notifiers.apprise.settings import AppriseSettings
 from notifiers.discord.settings import DiscordSettings
+from notifiers.discord_webhook.settings import DiscordWebhookSettings
 from notifiers.telegram.settings import TelegramSettings
+from notifiers.webhook.settings import WebhookSettings
 
 SETTINGS_CONFIG = SettingsConfigDict(
     env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
@@ -94,6 +97,11 @@ class CoreSettings(BaseSettings):
     verify_timeout: float = Field(default=15.0, gt=0, alias="CODECAST_VERIFY_TIMEOUT")
     # How often the bots look for sent messages whose codes expired, to edit them.
     expiry_check: float = Field(default=60.0, gt=0, alias="CODECAST_EXPIRY_CHECK")
+    # Targets named by a URL (webhooks, Apprise): failed attempts in a row before one is
+    # disabled (`codecast subscribe` with its URL takes it back), and the TOML file of
+    # `[[subscribers]]` kept in step with the database at start.
+    target_max_failures: int = Field(default=20, gt=0, alias="CODECAST_TARGET_MAX_FAILURES")
+    subscribers_file: Path | None = Field(default=None, alias="CODECAST_SUBSCRIBERS_FILE")
 
     @field_validator("indexnow_key", mode="before")
     @classmethod
@@ -105,7 +113,7 @@ class CoreSettings(BaseSettings):
     def _empty_port_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("catalog", "verify_accounts_file", mode="before")
+    @field_validator("catalog", "verify_accounts_file", "subscribers_file", mode="before")
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
@@ -115,7 +123,14 @@ class CoreSettings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-class Settings(CoreSettings, TelegramSettings, DiscordSettings):
+class Settings(
+    CoreSettings,
+    TelegramSettings,
+    DiscordSettings,
+    DiscordWebhookSettings,
+    WebhookSettings,
+    AppriseSettings,
+):
     """Every section at once: the core's and one per delivery target kind in the registry."""
 
     model_config = SETTINGS_CONFIG

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app.settings import Settings
+from bot.app.targets import target_lines, target_status
 from bot.store import database, outbox, repository, verify_queue
 
 
@@ -20,6 +21,7 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
             now = datetime.now(UTC)
             accounts = await verify_queue.account_statuses(session)
             verify = await verify_queue.queue_stats(session, now)
+            targets = await repository.target_statuses(session)
     finally:
         await engine.dispose()
     pending = [q for q in queue if q.state == "pending" and q.oldest is not None]
@@ -54,6 +56,8 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
             {"platform": platform, "active": active, "count": count}
             for (platform, active), count in sorted(subscriptions.items())
         ],
+        # Webhooks and Apprise URLs by their labels: never a URL, a token or a key.
+        "targets": target_status(targets),
         # The accounts as the database knows them: names, never cookies.
         "verification": {
             "on": settings.verify_accounts_file is not None,
@@ -109,6 +113,7 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"  {sub['platform']:<9} {state:<7} {sub['count']:>8}")
     if not status["subscriptions"]:
         lines.append("  (none)")
+    lines.extend(target_lines(status["targets"]))
     lines.extend(_verification_lines(status["verification"]))
     return "\n".join(lines) + "\n"
 

@@ -38,8 +38,23 @@ class Verification(StrEnum):
 
 
 class Platform(StrEnum):
+    """Kinds of delivery target; the value is what the database stores (16 characters at most)."""
+
     TELEGRAM = "telegram"
     DISCORD = "discord"
+    # A Discord channel's webhook URL: no bot in the server needed.
+    DISCORD_WEBHOOK = "discord_webhook"
+    # A signed JSON POST to any URL.
+    WEBHOOK = "webhook"
+    # Any service Apprise knows (ntfy, Matrix, Slack, e-mail …), named by an Apprise URL.
+    APPRISE = "apprise"
+
+
+class AnnouncementKind(StrEnum):
+    """What an announcement tells: new codes, or codes about to expire (a reminder)."""
+
+    NEW = "new"
+    REMINDER = "reminder"
 
 
 # Web text is untrusted: every piece of it is cut to these lengths before it is stored.
@@ -202,3 +217,4 @@ class Announcement:
     game: str
     created_at: datetime
     codes: tuple[CodeView, ...]
+    kind: AnnouncementKind = AnnouncementKind.NEW

@@ -96,6 +96,8 @@ class CodeRow(Base):
     verify_next_at: Mapped[datetime | None] = mapped_column(index=True)
     verify_attempts: Mapped[int] = mapped_column(Integer, default=0)
     verify_not_active_since: Mapped[datetime | None]
+    # When subscribers who asked for reminders were told it expires soon (never twice).
+    reminded_at: Mapped[datetime | None]
 
 
 class VerifyAccountRow(Base):
@@ -200,6 +202,8 @@ class AnnouncementRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     game: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # "new" (new codes) or "reminder" (codes expiring soon): bot.core.domain.AnnouncementKind.
+    kind: Mapped[str] = mapped_column(String(16), default="new")
 
 
 class AnnouncementCodeRow(Base):
@@ -247,3 +251,50 @@ class DeliveryRow(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class TargetRow(Base):
+    """A delivery target named by a URL (a Discord webhook, a JSON webhook, an Apprise URL).
+
+    Its subscriptions carry `key` as their chat id, so the URL (a secret: it holds tokens)
+    is kept here only, never in logs or status; `label` is what may be shown.
+    """
+
+    __tablename__ = "targets"
+
+    key: Mapped[str] = mapped_column(ChatId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    # The HMAC-SHA256 key JSON webhooks are signed with (None for other kinds).
+    signing_key: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+    # "cli", "config" (the subscribers file: kept in step with it) or "discord" (/subscribe).
+    origin: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    # Failed attempts in a row (a success resets it); past the limit the target is disabled.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_failure_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class BoardRow(Base):
+    """A message codecast keeps up to date in place: a game's codes that work now."""
+
+    __tablename__ = "boards"
+    __table_args__ = (Index("ix_boards_platform_active", "platform", "active"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(ChatId)
+    space_id: Mapped[str | None] = mapped_column(ChatId)
+    game: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(64))
+    # A digest of what the message shows now: an edit is made only when it would change.
+    shown: Mapped[str] = mapped_column(String(64), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_reason: Mapped[str | None] = mapped_column(Text)

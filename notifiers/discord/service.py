@@ -35,6 +35,7 @@ class DiscordService:
     """
 
     platform = Platform.DISCORD
+    can_edit = True
 
     def __init__(
         self,

@@ -86,6 +86,7 @@ class TelegramService:
     """The `ChatService` for Telegram: a python-telegram-bot Application and its sender."""
 
     platform = Platform.TELEGRAM
+    can_edit = True
 
     def __init__(
         self,

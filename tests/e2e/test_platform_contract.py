@@ -1,9 +1,10 @@
-"""The delivery contract every registered platform keeps, run through one harness.
+"""The delivery contract every registered target kind keeps, run through one harness.
 
-Each platform is built the way the daemon builds it (through notifiers/registry.py, from
-settings pointing at its fake server) and goes through the same cases: an announcement is
-sent, a 429 is waited out and the message still arrives once, a chat that is gone ends its
-subscription, and a sent announcement is edited when its code expires.
+Each kind is built the way the daemon builds it (through notifiers/registry.py, from
+settings pointing at its fake server or receiver) and goes through the same cases: an
+announcement is sent, a 429 is waited out and the message still arrives once, a chat that
+is gone ends its subscription, and a sent announcement is edited when its code expires —
+by the kinds that say they can edit (a JSON POST or an Apprise notification cannot).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from notifiers.registry import PLATFORMS, PlatformKind, PlatformParts
 from notifiers.service import ChatService
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.webhook_receiver import FakeNtfy, Receiver
 
 Sessions = async_sessionmaker[AsyncSession]
 CATALOG = load_catalog()
@@ -46,8 +48,9 @@ class Harness(Protocol):
         """The environment an operator would set to point codecast at the fake."""
         ...
 
-    def new_chat(self) -> tuple[str, dict[str, Any]]:
-        """A chat codecast may post in: its id and the platform's subscription fields."""
+    async def new_chat(self, session: AsyncSession) -> tuple[str, dict[str, Any]]:
+        """A chat codecast may post in: its id and the platform's subscription fields (a
+        target named by a URL is saved in `session` first)."""
         ...
 
     def texts(self, chat_id: str) -> list[str]:
@@ -71,7 +74,7 @@ class TelegramHarness:
     def settings(self) -> dict[str, str]:
         return {"TELEGRAM_TOKEN": self.fake.token, "CODECAST_TELEGRAM_API_URL": self.fake.base_url}
 
-    def new_chat(self) -> tuple[str, dict[str, Any]]:
+    async def new_chat(self, session: AsyncSession) -> tuple[str, dict[str, Any]]:
         return str(next(self.ids)), {}
 
     def texts(self, chat_id: str) -> list[str]:
@@ -99,7 +102,7 @@ class DiscordHarness:
     def settings(self) -> dict[str, str]:
         return {"DISCORD_TOKEN": self.fake.token, "CODECAST_DISCORD_API_URL": self.fake.api_url}
 
-    def new_chat(self) -> tuple[str, dict[str, Any]]:
+    async def new_chat(self, session: AsyncSession) -> tuple[str, dict[str, Any]]:
         return str(self.fake.add_channel(self.guild_id).id), {"space_id": str(self.guild_id)}
 
     def texts(self, chat_id: str) -> list[str]:
@@ -115,14 +118,147 @@ class DiscordHarness:
         await self.fake.delete_channel(int(chat_id))
 
 
+async def save_target(session: AsyncSession, platform: Platform, url: str, **extra: Any) -> str:
+    target = await repository.save_target(
+        session,
+        platform,
+        url,
+        label=platform,
+        origin=repository.ORIGIN_CLI,
+        now=utc_now(),
+        **extra,
+    )
+    return target.key
+
+
+@dataclass
+class DiscordWebhookHarness:
+    fake: FakeDiscord
+    guild_id: int = 0
+    # target key -> (channel id, webhook id)
+    hooks: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.guild_id = self.fake.add_guild(channels=()).id
+
+    def settings(self) -> dict[str, str]:
+        return {}  # no bot: the URL is all a webhook needs
+
+    async def new_chat(self, session: AsyncSession) -> tuple[str, dict[str, Any]]:
+        channel = self.fake.add_channel(self.guild_id)
+        hook = self.fake.add_webhook(channel.id)
+        key = await save_target(session, Platform.DISCORD_WEBHOOK, self.fake.webhook_url(hook))
+        self.hooks[key] = (channel.id, hook.id)
+        return key, {"space_id": str(self.guild_id)}
+
+    def texts(self, chat_id: str) -> list[str]:
+        channel_id, _ = self.hooks[chat_id]
+        return [
+            json.dumps([m.payload.get("content"), m.payload.get("embeds")], ensure_ascii=False)
+            for m in self.fake.messages(channel_id)
+        ]
+
+    def throttle_next_send(self) -> None:
+        self.fake.fail_next("POST /webhooks/*", 429, retry_after=0.3)
+
+    async def make_gone(self, chat_id: str) -> None:
+        self.fake.delete_webhook(self.hooks[chat_id][1])
+
+
+@dataclass
+class WebhookHarness:
+    receiver: Receiver
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def settings(self) -> dict[str, str]:
+        return {}
+
+    async def new_chat(self, session: AsyncSession) -> tuple[str, dict[str, Any]]:
+        number = next(self.ids)
+        path, key = f"/hooks/{number}", f"signing-key-{number}"
+        # The receiver checks every signature: an unsigned or forged POST is refused.
+        self.receiver.keys[path] = key
+        url = self.receiver.url(path)
+        chat = await save_target(session, Platform.WEBHOOK, url, signing_key=key)
+        self.paths[chat] = path
+        return chat, {}
+
+    def texts(self, chat_id: str) -> list[str]:
+        return [r.body.decode() for r in self.receiver.got(self.paths[chat_id])]
+
+    def throttle_next_send(self) -> None:
+        for path in self.paths.values():
+            self.receiver.answer(path, 429, headers={"Retry-After": "1"})
+
+    async def make_gone(self, chat_id: str) -> None:
+        self.receiver.answer(self.paths[chat_id], 410, times=0)
+
+
+@dataclass
+class AppriseHarness:
+    ntfy: FakeNtfy
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    topics: dict[str, str] = field(default_factory=dict)
+
+    def settings(self) -> dict[str, str]:
+        return {}
+
+    async def new_chat(self, session: AsyncSession) -> tuple[str, dict[str, Any]]:
+        topic = f"codes-{next(self.ids)}"
+        url = f"ntfy://127.0.0.1:{self.ntfy.port}/{topic}"
+        chat = await save_target(session, Platform.APPRISE, url)
+        self.topics[chat] = topic
+        return chat, {}
+
+    def texts(self, chat_id: str) -> list[str]:
+        return [
+            f"{m.get('title', '')}\n{m.get('message', '')}"
+            for m in self.ntfy.messages(self.topics[chat_id])
+        ]
+
+    def throttle_next_send(self) -> None:
+        for topic in self.topics.values():
+            self.ntfy.answer(topic, 429)
+
+    async def make_gone(self, chat_id: str) -> None:
+        # Apprise cannot say "gone": a service refusing every time is disabled after its
+        # streak (CONTRACT_MAX_FAILURES), which ends its subscriptions the same way.
+        self.ntfy.answer(self.topics[chat_id], 404, times=0)
+
+
 @contextlib.asynccontextmanager
 async def harness_for(platform: Platform) -> AsyncIterator[Harness]:
-    if platform is Platform.TELEGRAM:
-        async with FakeTelegram() as tg:
-            yield TelegramHarness(tg)
-    else:
-        async with FakeDiscord() as dc:
-            yield DiscordHarness(dc)
+    match platform:
+        case Platform.TELEGRAM:
+            async with FakeTelegram() as tg:
+                yield TelegramHarness(tg)
+        case Platform.DISCORD:
+            async with FakeDiscord() as dc:
+                yield DiscordHarness(dc)
+        case Platform.DISCORD_WEBHOOK:
+            async with FakeDiscord() as dc:
+                yield DiscordWebhookHarness(dc)
+        case Platform.WEBHOOK:
+            async with Receiver() as receiver:
+                yield WebhookHarness(receiver)
+        case Platform.APPRISE:
+            async with FakeNtfy() as ntfy:
+                yield AppriseHarness(ntfy)
+
+
+# Whether each kind's messages can be edited in place; the edit case holds those that can.
+CAN_EDIT = {
+    Platform.TELEGRAM: True,
+    Platform.DISCORD: True,
+    Platform.DISCORD_WEBHOOK: True,
+    Platform.WEBHOOK: False,
+    Platform.APPRISE: False,
+}
+# The contract's failure streak before a target named by a URL is disabled: fewer than the
+# worker's attempts, so one undeliverable announcement disables it. (Two, not more: Apprise
+# keeps 5.5 s between two requests to one service, failed or not.)
+CONTRACT_MAX_FAILURES = 2
 
 
 @dataclass
@@ -134,8 +270,8 @@ class Contract:
     clock: Callable[[], datetime]
 
     async def subscribe(self) -> str:
-        chat_id, fields = self.harness.new_chat()
         async with self.sessions.begin() as session:
+            chat_id, fields = await self.harness.new_chat(session)
             await repository.subscribe(
                 session, self.kind.platform, chat_id, "genshin", now=self.clock(), **fields
             )
@@ -189,7 +325,13 @@ async def contract(request: pytest.FixtureRequest, sessions: Sessions) -> AsyncI
     async with harness_for(kind.platform) as harness:
         settings = Settings(_env_file=None, **harness.settings())  # type: ignore[arg-type]
         assert kind.off(settings) is None
-        parts = PlatformParts(CATALOG, sessions, utc_now, expiry_check=3600.0)
+        parts = PlatformParts(
+            CATALOG,
+            sessions,
+            utc_now,
+            expiry_check=3600.0,
+            target_max_failures=CONTRACT_MAX_FAILURES,
+        )
         service = kind.service(settings, parts)
         await service.start(commands=False)
         try:
@@ -229,7 +371,15 @@ async def test_a_chat_that_is_gone_ends_its_subscription_not_the_others(
     assert len(contract.harness.texts(kept)) == 1
 
 
+def test_every_kind_says_whether_it_can_edit(contract: Contract) -> None:
+    assert contract.service.can_edit is CAN_EDIT[contract.kind.platform]
+    # A kind that can edit brings its expiry editor; one that cannot has none.
+    assert (contract.service.expiry is not None) is contract.service.can_edit
+
+
 async def test_a_sent_announcement_is_edited_when_its_code_expires(contract: Contract) -> None:
+    if not contract.service.can_edit:
+        pytest.skip(f"{contract.kind.platform} cannot edit a message once sent")
     chat = await contract.subscribe()
     code_id = await contract.announce("GENSHINGIFT")
     await contract.deliver()

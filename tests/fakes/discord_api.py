@@ -18,6 +18,7 @@ from tests.fakes.discord_interactions import (
 )
 from tests.fakes.discord_messages import Messages, SentMessage
 from tests.fakes.discord_rest import InjectedFailure, RequestRecord, RestApi, Violation
+from tests.fakes.discord_webhooks import ChannelWebhook, ChannelWebhooks
 from tests.fakes.discord_world import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
@@ -83,6 +84,8 @@ class FakeDiscord:
             self.world, self.settings, self.rest, self.gateway.dispatch_guild_event
         )
         self.interactions = Interactions(self.world, self.settings, self.rest, self.store)
+        self.webhooks = ChannelWebhooks(self.world, self.rest, self.store)
+        self.interactions.webhooks = self.webhooks
         self.gateway.on_identify = self._count_session_start
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -388,6 +391,16 @@ class FakeDiscord:
         return [
             r for r in self.rest.requests if r.method == method and r.path.startswith(path_prefix)
         ]
+
+    def add_webhook(self, channel_id: int) -> ChannelWebhook:
+        """A webhook of a channel (as a server's member would make one); see webhook_url."""
+        return self.webhooks.add(channel_id)
+
+    def webhook_url(self, hook: ChannelWebhook) -> str:
+        return f"{self.api_url}/webhooks/{hook.id}/{hook.token}"
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        self.webhooks.delete(webhook_id)
 
     def messages(self, channel_id: int | None = None) -> list[SentMessage]:
         """Messages the fake holds (channel sends, interaction replies, follow-ups)."""

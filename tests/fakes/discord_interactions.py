@@ -27,6 +27,7 @@ from tests.fakes.discord_rest import (
     RestApi,
     json_response,
 )
+from tests.fakes.discord_webhooks import ChannelWebhooks
 from tests.fakes.discord_world import (
     ALL_PERMISSIONS,
     Channel,
@@ -186,6 +187,8 @@ class Interactions:
         self.callbacks: list[CallbackRecord] = []
         self._by_id: dict[int, PendingInteraction] = {}
         self._by_token: dict[str, PendingInteraction] = {}
+        # Channel webhooks share the /webhooks/{id}/{token} routes with follow-ups.
+        self.webhooks: ChannelWebhooks | None = None
 
     # -- commands -----------------------------------------------------------------------
 
@@ -532,6 +535,8 @@ class Interactions:
         return pending
 
     async def followup(self, request: web.Request) -> web.Response:
+        if self.webhooks is not None and self.webhooks.owns(request.match_info["app_id"]):
+            return await self.webhooks.execute(request)
         pending = self._followup_target(request)
         try:
             headers = self.rest.rate_limit("followup", pending.id)
@@ -562,10 +567,14 @@ class Interactions:
         return pending, message
 
     async def get_webhook_message(self, request: web.Request) -> web.Response:
+        if self.webhooks is not None and self.webhooks.owns(request.match_info["app_id"]):
+            return await self.webhooks.get(request)
         _, message = self._webhook_message(request)
         return json_response(message.payload)
 
     async def edit_webhook_message(self, request: web.Request) -> web.Response:
+        if self.webhooks is not None and self.webhooks.owns(request.match_info["app_id"]):
+            return await self.webhooks.edit(request)
         pending, message = self._webhook_message(request)
         try:
             headers = self.rest.rate_limit("followup", pending.id, "PATCH")
@@ -578,6 +587,8 @@ class Interactions:
         return json_response(message.payload, 200, headers)
 
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
+        if self.webhooks is not None and self.webhooks.owns(request.match_info["app_id"]):
+            return await self.webhooks.delete_message(request)
         pending, message = self._webhook_message(request)
         if message is pending.original:
             pending.original = None

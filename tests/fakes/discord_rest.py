@@ -33,6 +33,7 @@ BUCKET_MESSAGE_CREATE = "8d4c2f1e0b9a7d6c5e4f3a2b1c0d9e8f"
 BUCKET_MESSAGE_EDIT = "1f2e3d4c5b6a79880f1e2d3c4b5a6978"
 BUCKET_CROSSPOST = "a0b1c2d3e4f5061728394a5b6c7d8e9f"
 BUCKET_FOLLOWUP = "5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+BUCKET_WEBHOOK = "0b1a2c3d4e5f60718293a4b5c6d7e8f9"
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -389,6 +390,7 @@ class RestApi:
             "edit": (s.channel_message_limit, s.channel_message_window, BUCKET_MESSAGE_EDIT),
             "crosspost": (s.crosspost_limit, s.crosspost_window, BUCKET_CROSSPOST),
             "followup": (s.followup_limit, s.followup_window, BUCKET_FOLLOWUP),
+            "webhook": (s.webhook_limit, s.webhook_window, BUCKET_WEBHOOK),
         }[route]
         state = self._buckets.get((route, channel_id))
         if state is None:
@@ -398,9 +400,10 @@ class RestApi:
         retry_after = state.take(now)
         headers = state.headers(now, bucket)
         if retry_after > 0:
-            where = (
-                f"/interactions/{channel_id}" if route == "followup" else f"/channels/{channel_id}"
-            )
+            where = {
+                "followup": f"/interactions/{channel_id}",
+                "webhook": f"/webhooks/{channel_id}",
+            }.get(route, f"/channels/{channel_id}")
             self.violations.append(
                 Violation(now, method, f"{where} ({route})", "user", retry_after)
             )

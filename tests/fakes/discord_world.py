@@ -127,6 +127,9 @@ class FakeSettings:
     # the interaction (not bound by the global limit).
     followup_limit: int = 5
     followup_window: float = 2.0
+    # A channel webhook's bucket (its executes and edits).
+    webhook_limit: int = 5
+    webhook_window: float = 2.0
     nonce_window: float = 300.0
     heartbeat_interval_ms: int = 41_250
     recommended_shards: int = 1

@@ -27,6 +27,8 @@ TABLES = {
     "deliveries",
     "verify_accounts",
     "verify_families",
+    "targets",
+    "boards",
 }
 
 

@@ -36,6 +36,19 @@ def test_token_shaped_strings_are_redacted_from_messages() -> None:
     assert text.count("[redacted]") == 2
 
 
+def test_secrets_inside_target_urls_are_redacted() -> None:
+    stream = capture()
+    log = logging.getLogger("codecast-test-redaction")
+    webhook_token = "Zq3" + "x" * 65
+    log.info("POST https://discord.com/api/webhooks/123456789012345678/%s", webhook_token)
+    log.info("notify mailto://codes:hunter2pass@smtp.example.org/?to=a@example.org")
+    text = stream.getvalue()
+    assert webhook_token not in text
+    assert "hunter2pass" not in text
+    assert "/webhooks/123456789012345678/[redacted]" in text
+    assert "mailto://codes:[redacted]@smtp.example.org" in text
+
+
 def test_given_secrets_are_redacted_from_tracebacks() -> None:
     stream = capture(("s3cret-indexnow-key",))
     log = logging.getLogger("codecast-test-redaction")

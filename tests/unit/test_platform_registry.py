@@ -22,7 +22,27 @@ def test_every_registered_platform_reads_its_section_from_the_one_settings() -> 
 def test_a_platform_without_its_token_is_off_and_says_why() -> None:
     settings = Settings(_env_file=None, TELEGRAM_TOKEN="123:abc")  # type: ignore[call-arg]
     off = {kind.platform: kind.off(settings) for kind in PLATFORMS}
-    assert off == {Platform.TELEGRAM: None, Platform.DISCORD: "DISCORD_TOKEN is not set"}
+    assert off == {
+        Platform.TELEGRAM: None,
+        Platform.DISCORD: "DISCORD_TOKEN is not set",
+        # The kinds named by a URL need no token: on unless switched off.
+        Platform.DISCORD_WEBHOOK: None,
+        Platform.WEBHOOK: None,
+        Platform.APPRISE: None,
+    }
+
+
+def test_the_kinds_named_by_a_url_can_be_switched_off() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        CODECAST_DISCORD_WEBHOOKS="false",
+        CODECAST_WEBHOOKS="false",
+        CODECAST_APPRISE="false",
+    )
+    off = {kind.platform: kind.off(settings) for kind in PLATFORMS}
+    assert off[Platform.DISCORD_WEBHOOK] == "CODECAST_DISCORD_WEBHOOKS is false"
+    assert off[Platform.WEBHOOK] == "CODECAST_WEBHOOKS is false"
+    assert off[Platform.APPRISE] == "CODECAST_APPRISE is false"
 
 
 @pytest.mark.parametrize(
@@ -47,11 +67,13 @@ def test_one_platform_on_never_imports_the_others_library(
             load_catalog(), database.session_factory(engine), lambda: datetime.now(UTC), 60.0
         )
         services = build_platforms(settings, parts)
-        print([str(s.platform) for s in services], {loaded!r} in sys.modules,
-              {not_loaded!r} in sys.modules)
+        bots = [str(s.platform) for s in services if s.platform in ("telegram", "discord")]
+        print(bots, {loaded!r} in sys.modules, {not_loaded!r} in sys.modules,
+              "apprise" in sys.modules)
         """
     )
     result = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
     )
-    assert result.stdout.split("\n")[-2] == f"['{loaded}'] True False", result.stderr
+    # Apprise too is loaded only when a message first goes to one of its services.
+    assert result.stdout.split("\n")[-2] == f"['{loaded}'] True False False", result.stderr

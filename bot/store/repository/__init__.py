@@ -12,6 +12,7 @@ from bot.store.repository.languages import (
     move_chat_language,
     set_chat_language,
 )
+from bot.store.repository.reminders import REMIND_WITHIN, remind_expiring
 from bot.store.repository.sent import SentMessage, sent_with_codes_expired_since
 from bot.store.repository.sources import (
     SourceState,
@@ -32,6 +33,21 @@ from bot.store.repository.subscriptions import (
     subscribe,
     unsubscribe,
 )
+from bot.store.repository.targets import (
+    ORIGIN_CLI,
+    ORIGIN_CONFIG,
+    ORIGIN_DISCORD,
+    Target,
+    TargetStatus,
+    disable_target,
+    get_target,
+    record_target_failure,
+    record_target_success,
+    save_target,
+    target_key,
+    target_statuses,
+    targets_of_origin,
+)
 from bot.store.repository.views import (
     announcement_codes,
     current_codes,
@@ -40,11 +56,17 @@ from bot.store.repository.views import (
 )
 
 __all__ = [
+    "ORIGIN_CLI",
+    "ORIGIN_CONFIG",
+    "ORIGIN_DISCORD",
+    "REMIND_WITHIN",
     "AppliedCycle",
     "ChatLanguage",
     "SentMessage",
     "SourceState",
     "Subscription",
+    "Target",
+    "TargetStatus",
     "announcement_codes",
     "apply_diff",
     "chat_language",
@@ -54,13 +76,19 @@ __all__ = [
     "current_codes",
     "deactivate_chat",
     "deactivate_space",
+    "disable_target",
     "forget_chat_language",
+    "get_target",
     "load_announcement",
     "migrate_chat",
     "move_chat_language",
     "public_codes",
     "record_source_failure",
     "record_source_success",
+    "record_target_failure",
+    "record_target_success",
+    "remind_expiring",
+    "save_target",
     "sent_with_codes_expired_since",
     "set_chat_language",
     "source_health",
@@ -69,5 +97,8 @@ __all__ = [
     "stored_codes",
     "subscribe",
     "sync_sources",
+    "target_key",
+    "target_statuses",
+    "targets_of_origin",
     "unsubscribe",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.diff import Diff, StoredCode, status_after
 from bot.core.domain import (
+    AnnouncementKind,
     CodeStatus,
     RewardItem,
 )
@@ -212,15 +213,25 @@ async def _upsert_code_sources(session: AsyncSession, links: list[dict[str, Any]
         await session.execute(statement, links[start : start + 500])
 
 
+# The subscription option asking for reminders of codes about to expire.
+REMIND_OPTION = "remind"
+
+
 async def create_announcement(
-    session: AsyncSession, game: str, code_ids: Sequence[int], now: datetime
+    session: AsyncSession,
+    game: str,
+    code_ids: Sequence[int],
+    now: datetime,
+    *,
+    kind: AnnouncementKind = AnnouncementKind.NEW,
 ) -> tuple[int, int]:
-    """One announcement and one delivery row per active subscription of the game.
+    """One announcement and one delivery row per active subscription of the game (for a
+    reminder, per subscription that asked for reminders).
 
     The delivery rows are made by a single INSERT … SELECT, so the subscribers are never
     loaded into memory, however many there are.
     """
-    announcement = AnnouncementRow(game=game, created_at=now)
+    announcement = AnnouncementRow(game=game, created_at=now, kind=str(kind))
     session.add(announcement)
     await session.flush()
     session.add_all(
@@ -228,6 +239,9 @@ async def create_announcement(
     )
     await session.flush()
     stamp = literal(now, UTCDateTime())
+    who = and_(SubscriptionRow.game == game, SubscriptionRow.active.is_(True))
+    if kind is AnnouncementKind.REMINDER:
+        who = and_(who, SubscriptionRow.options[REMIND_OPTION].as_boolean().is_(True))
     fan_out = insert(DeliveryRow).from_select(
         [
             "announcement_id",
@@ -246,7 +260,7 @@ async def create_announcement(
             literal(0),
             stamp,
             stamp,
-        ).where(and_(SubscriptionRow.game == game, SubscriptionRow.active.is_(True))),
+        ).where(who),
     )
     result = await session.execute(fan_out)
     count = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
     Announcement,
+    AnnouncementKind,
     CodeStatus,
     CodeView,
     RewardItem,
@@ -106,7 +107,13 @@ async def load_announcement(session: AsyncSession, announcement_id: int) -> Anno
     if row is None:
         return None
     codes = await announcement_codes(session, announcement_id)
-    return Announcement(id=row.id, game=row.game, created_at=row.created_at, codes=tuple(codes))
+    return Announcement(
+        id=row.id,
+        game=row.game,
+        created_at=row.created_at,
+        codes=tuple(codes),
+        kind=AnnouncementKind(row.kind),
+    )
 
 
 async def announcement_codes(session: AsyncSession, announcement_id: int) -> list[CodeView]:

@@ -1,0 +1,1 @@
+"""Discord webhooks: announcements posted through a channel's webhook URL, no bot needed."""

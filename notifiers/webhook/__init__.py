@@ -1,0 +1,1 @@
+"""Signed JSON webhooks: each announcement POSTed as JSON, signed with HMAC-SHA256."""
