@@ -113,7 +113,7 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"  {sub['platform']:<9} {state:<7} {sub['count']:>8}")
     if not status["subscriptions"]:
         lines.append("  (none)")
-    lines.extend(target_lines(status["targets"]))
+    lines.extend(target_lines(status.get("targets", [])))
     lines.extend(_verification_lines(status["verification"]))
     return "\n".join(lines) + "\n"
 
