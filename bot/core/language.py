@@ -41,7 +41,20 @@ class Language:
     discord: tuple[str, ...]
 
 
-LANGUAGES: tuple[Language, ...] = (Language("en", "en", "", "English", "", ()),)
+LANGUAGES: tuple[Language, ...] = (
+    Language("en", "en", "", "English", "", ()),
+    Language("zh-hans", "zh_Hans_CN", "zh_Hans", "简体中文", "zh", ("zh-CN",)),
+    Language("ja", "ja", "ja", "日本語", "ja", ("ja",)),
+    Language("ko", "ko", "ko", "한국어", "ko", ("ko",)),
+    Language("es", "es", "es", "Español", "es", ("es-ES", "es-419")),
+    Language("pt-br", "pt_BR", "pt_BR", "Português (Brasil)", "pt", ("pt-BR",)),
+    Language("ru", "ru", "ru", "Русский", "ru", ("ru",)),
+    Language("vi", "vi", "vi", "Tiếng Việt", "vi", ("vi",)),
+    Language("id", "id", "id", "Bahasa Indonesia", "id", ("id",)),
+    Language("th", "th", "th", "ไทย", "th", ("th",)),
+    Language("fr", "fr", "fr", "Français", "fr", ("fr",)),
+    Language("de", "de", "de", "Deutsch", "de", ("de",)),
+)
 ENGLISH = LANGUAGES[0]
 BY_TAG: dict[str, Language] = {language.tag: language for language in LANGUAGES}
 # The first subtag of a tag, for tags codecast has no exact match for ("pt-PT" → pt-br,
