@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app.housekeeping import keep_pruning
 from bot.app.http import build_http_client, build_public_client
 from bot.app.leader import ScheduleLock, lead
 from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
@@ -365,6 +366,12 @@ async def run_daemon(settings: Settings) -> int:
             tasks += [
                 asyncio.create_task(w.run(), name=f"deliver-{w.platform}") for w in app.workers
             ]
+            keep = timedelta(days=settings.delivery_retention_days)
+            tasks.append(
+                asyncio.create_task(
+                    keep_pruning(app.sessions, app.clock, keep), name="prune-deliveries"
+                )
+            )
         if role in (Role.ALL, Role.SCHEDULER):
             scheduler = build_scheduler(_logged(app), settings.scrape_interval)
             scheduler.start(paused=True)

@@ -77,6 +77,11 @@ class CoreSettings(BaseSettings):
     delivery_lease: float = Field(default=120.0, gt=0, alias="CODECAST_DELIVERY_LEASE")
     delivery_max_attempts: int = Field(default=8, gt=0, alias="CODECAST_DELIVERY_MAX_ATTEMPTS")
     delivery_retry_base: float = Field(default=5.0, gt=0, alias="CODECAST_DELIVERY_RETRY_BASE")
+    # Finished delivery rows are kept this many days, then pruned (a sent one also until its
+    # codes have expired, so that their messages can still be edited).
+    delivery_retention_days: float = Field(
+        default=30.0, gt=0, alias="CODECAST_DELIVERY_RETENTION_DAYS"
+    )
 
     # Verification on HoYoverse's redeem endpoint (off without an accounts file): the TOML
     # file of the operator's accounts, one redemption per account per `pace` seconds, how

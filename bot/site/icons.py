@@ -11,7 +11,9 @@ so an icon is downloaded once per site folder, not once per cycle. The client gi
 that connects to public addresses only (bot/app/http.py): an icon URL is web text, and so is
 every redirect it leads to. A URL that failed (not an
 image, corrupt, too large, unreachable) is remembered too and tried again only after a day;
-until then its reward is shown as text. Nothing here ever raises into the publisher.
+until then its reward is shown as text. The index also notes the last day each icon was
+wanted: one no page has wanted for FORGET_UNUSED_AFTER is forgotten, and its files deleted
+unless another icon has the same ones. Nothing here ever raises into the publisher.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,8 @@ ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 WEBP_QUALITY = 90
 # A failed URL is tried again after this long: CDNs have bad minutes, not bad days.
 RETRY_FAILED_AFTER = timedelta(days=1)
+# An icon no page has shown for this long is forgotten (a code it belonged to is gone).
+FORGET_UNUSED_AFTER = timedelta(days=30)
 # New downloads per publish: a flood of new icon URLs must not hold the site back.
 MAX_NEW_PER_RUN = 40
 CONCURRENT_DOWNLOADS = 4
@@ -177,6 +181,8 @@ class IconStore:
         self.run_budget = run_budget
         self._icons: dict[str, Icon] | None = None
         self._failed: dict[str, datetime] = {}
+        # The last day each icon URL was wanted by a page.
+        self._wanted: dict[str, date] = {}
         self._slots = asyncio.Semaphore(CONCURRENT_DOWNLOADS)
 
     async def resolve(self, urls: Iterable[str]) -> dict[str, Icon]:
@@ -191,6 +197,7 @@ class IconStore:
     async def _resolve(self, wanted: set[str]) -> dict[str, Icon]:
         icons = await asyncio.to_thread(self._load)
         now = self.clock()
+        changed = self._note_wanted(wanted, now.date())
         fresh = sorted(
             url
             for url in wanted
@@ -220,8 +227,33 @@ class IconStore:
                     log.info("icons: %s not usable: %s", url, result)
             # Failures of URLs no page needs any more are forgotten.
             self._failed = {u: t for u, t in self._failed.items() if u in wanted}
-            await asyncio.to_thread(self._save)
+            changed = True
+        if changed:
+            await asyncio.to_thread(self._forget_unused_and_save, now.date())
         return {url: icons[url] for url in wanted if url in icons}
+
+    def _note_wanted(self, wanted: set[str], today: date) -> bool:
+        """Note that pages want these URLs today; whether that changed the index."""
+        changed = False
+        for url in wanted:
+            if self._wanted.get(url) != today:
+                self._wanted[url] = today
+                changed = True
+        return changed
+
+    def _forget_unused_and_save(self, today: date) -> None:
+        icons = self._icons or {}
+        for url in icons:
+            self._wanted.setdefault(url, today)  # known from before these dates were kept
+        unused = [url for url, day in self._wanted.items() if today - day > FORGET_UNUSED_AFTER]
+        gone = [icons.pop(url) for url in unused if url in icons]
+        for url in unused:
+            del self._wanted[url]
+        self._wanted = {u: d for u, d in self._wanted.items() if u in icons or u in self._failed}
+        kept = {name for icon in icons.values() for name in (icon.webp, icon.png)}
+        for name in {name for icon in gone for name in (icon.webp, icon.png)} - kept:
+            (self.folder / name).unlink(missing_ok=True)
+        self._save()
 
     async def _fetch_one(self, http: httpx.AsyncClient, url: str) -> Icon | str:
         try:
@@ -280,7 +312,7 @@ class IconStore:
     def _load(self) -> dict[str, Icon]:
         """The known icons, read from the index once; an icon whose files are gone is not."""
         if self._icons is None:
-            self._icons, self._failed = _read_index(self.folder / INDEX_NAME)
+            self._icons, self._failed, self._wanted = _read_index(self.folder / INDEX_NAME)
         missing = [
             url
             for url, icon in self._icons.items()
@@ -299,6 +331,7 @@ class IconStore:
                 for url, i in sorted(icons.items())
             },
             "failed": {url: when.isoformat() for url, when in sorted(self._failed.items())},
+            "wanted": {url: day.isoformat() for url, day in sorted(self._wanted.items())},
         }
         data = (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
         target = self.folder / INDEX_NAME
@@ -311,16 +344,16 @@ class IconStore:
         replace_atomically(target, data)
 
 
-def _read_index(path: Path) -> tuple[dict[str, Icon], dict[str, datetime]]:
+def _read_index(path: Path) -> tuple[dict[str, Icon], dict[str, datetime], dict[str, date]]:
     try:
         document = json.loads(path.read_bytes())
     except FileNotFoundError:
-        return {}, {}
+        return {}, {}, {}
     except (OSError, ValueError) as exc:
         log.warning("icons: index %s unreadable (%s); starting afresh", path, exc)
-        return {}, {}
+        return {}, {}, {}
     if not isinstance(document, dict) or document.get("version") != INDEX_VERSION:
-        return {}, {}
+        return {}, {}, {}
     icons: dict[str, Icon] = {}
     for url, entry in _mapping(document.get("icons")).items():
         icon = _icon_entry(entry)
@@ -334,7 +367,13 @@ def _read_index(path: Path) -> tuple[dict[str, Icon], dict[str, datetime]]:
             continue
         if moment.tzinfo is not None:
             failed[url] = moment
-    return icons, failed
+    wanted: dict[str, date] = {}
+    for url, day in _mapping(document.get("wanted")).items():
+        try:
+            wanted[url] = date.fromisoformat(day)
+        except (TypeError, ValueError):
+            continue
+    return icons, failed, wanted
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -212,6 +212,27 @@ async def test_the_same_picture_at_two_urls_is_stored_once(tmp_path: Path, cdn: 
     assert len([n for n in stored if not n.startswith(".")]) == 2  # one .webp, one .png
 
 
+async def test_an_icon_no_page_wanted_for_a_month_is_forgotten_and_its_files_deleted(
+    tmp_path: Path, cdn: FakeCdn
+) -> None:
+    gem, again, coin = f"{CDN}gem.png", f"{CDN}gem-again.png", f"{CDN}coin.jpg"
+    today = [NOW]
+    async with cdn.client() as client:
+        icons = await store(tmp_path, client, lambda: today[0]).resolve([gem, again, coin])
+        files = {url: {icon.webp, icon.png} for url, icon in icons.items()}
+        today[0] = NOW + timedelta(days=20)
+        await store(tmp_path, client, lambda: today[0]).resolve([gem])
+        # A restart in between: the days each icon was last wanted are in the index.
+        today[0] = NOW + timedelta(days=31)
+        assert list(await store(tmp_path, client, lambda: today[0]).resolve([gem])) == [gem]
+    index = json.loads((tmp_path / ICONS_DIR / INDEX_NAME).read_text())
+    assert list(index["icons"]) == [gem]
+    on_disk = {p.name for p in (tmp_path / ICONS_DIR).iterdir() if not p.name.startswith(".")}
+    # The gem's files stay: the icon forgotten at another URL had the same ones.
+    assert on_disk == files[gem]
+    assert files[coin].isdisjoint(on_disk)
+
+
 @pytest.mark.parametrize(
     "url",
     [
