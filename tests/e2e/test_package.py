@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.language import LANGUAGES
 from bot.store.database import SCHEMA_REVISION
 from tests.fakes.source_site import FixtureSite, Page
 from tests.recorded import LOCAL_FIXTURES, ROOT
@@ -108,6 +109,28 @@ def test_the_wheel_holds_every_module_the_migrations_and_the_package_data(wheel:
     assert any(name.startswith("bot/site/static/") for name in names)
     # The migrations never take the Alembic library's name.
     assert not any(name.startswith("alembic/") for name in names)
+    for language in LANGUAGES[1:]:
+        assert f"bot/locales/{language.catalog}/LC_MESSAGES/codecast.mo" in names
+
+
+def test_the_installed_program_speaks_every_language(installed: Path, tmp_path: Path) -> None:
+    """The compiled catalogs ship in the wheel and are found from the installed package."""
+    said = run(
+        [
+            str(installed / "python"),
+            "-c",
+            "from bot.core.language import LANGUAGES, words\n"
+            "for language in LANGUAGES:\n"
+            "    print(language.tag, words(language.tag)._('Which game?'))",
+        ],
+        cwd=tmp_path,
+        env=clean_environment(),
+    )
+    answers = dict(line.split(" ", 1) for line in said.strip().splitlines())
+    assert answers["en"] == "Which game?"
+    assert answers["ja"] == "どのゲームですか？"
+    assert answers["de"] == "Welches Spiel?"
+    assert len(set(answers.values())) == len(LANGUAGES)
 
 
 def test_the_installed_program_migrates_from_any_folder(installed: Path, tmp_path: Path) -> None:
