@@ -13,8 +13,13 @@ shape is right but holds no codes (HoYoLAB between livestreams).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import logging
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import httpx
@@ -43,9 +48,22 @@ class SourceError(Exception):
 
 
 class SourceUnavailable(SourceError):
-    """The source could not be reached: network error, timeout, 5xx or 429."""
+    """The source could not be reached: network error, timeout, 5xx or 429.
+
+    `retry_after` is the wait in seconds the server asked for (Retry-After), if it did.
+    """
 
     status = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceThrottled(SourceUnavailable):
+    """The server said 429 Too Many Requests: codecast waits as long as it asks, or backs off."""
+
+    status = "throttled"
 
 
 class SourceRejected(SourceError):
@@ -74,10 +92,23 @@ class SourceChanged(SourceError):
 
 @dataclass(frozen=True)
 class Validators:
-    """HTTP validators kept per source for conditional GET."""
+    """What a source's last read left to make the next one cheap, kept per source.
+
+    `etag` and `last_modified` are HTTP's (conditional GET); `revision` is the MediaWiki
+    revision id of a wiki page's content, asked for before the content itself.
+    """
 
     etag: str | None = None
     last_modified: str | None = None
+    revision: str | None = None
+
+
+@dataclass
+class Traffic:
+    """Requests made and bytes received (headers and body, as sent) for one poll."""
+
+    requests: int = 0
+    bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +165,13 @@ class Fetcher:
         self.retries = retries
         self.backoff = backoff
         self._slots = asyncio.Semaphore(concurrency)
+        self._traffic: Traffic | None = None
+
+    def metered(self, traffic: Traffic) -> Fetcher:
+        """This fetcher (same client, same limit) counting its requests into `traffic`."""
+        view = copy.copy(self)
+        view._traffic = traffic
+        return view
 
     async def get(
         self,
@@ -177,13 +215,19 @@ class Fetcher:
                 client = self.client
                 if httpx.URL(url).host != source_host and self.public_client is not None:
                     client = self.public_client
+                if self._traffic is not None:
+                    self._traffic.requests += 1
                 async with client.stream(
                     "GET", url, headers=headers, follow_redirects=False
                 ) as response:
-                    if response.has_redirect_location:
-                        url = str(response.url.join(response.headers["Location"]))
-                        continue
-                    return await self._answer(response, validators)
+                    try:
+                        if response.has_redirect_location:
+                            url = str(response.url.join(response.headers["Location"]))
+                            continue
+                        return await self._answer(response, validators)
+                    finally:
+                        if self._traffic is not None:
+                            self._traffic.bytes += _received(response)
             raise SourceRejected("too many redirects")
         except PrivateAddress as exc:
             raise SourceRejected(f"redirected to a private address: {exc}") from exc
@@ -208,8 +252,16 @@ class Fetcher:
         """What one final (not redirecting) response says."""
         if response.status_code == 304:
             return Fetched(body=None, validators=validators)
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _Retryable(SourceUnavailable(f"HTTP {response.status_code}"))
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        if response.status_code == 429:
+            # Asking again at once is what a 429 asks not to do: the poll ends here
+            # and the host waits (scrapers/politeness.py).
+            raise SourceThrottled("HTTP 429", retry_after=retry_after)
+        if response.status_code >= 500:
+            error = SourceUnavailable(f"HTTP {response.status_code}", retry_after=retry_after)
+            if retry_after is not None:
+                raise error
+            raise _Retryable(error)
         if response.status_code >= 300:
             raise SourceRejected(f"HTTP {response.status_code}")
         declared = response.headers.get("Content-Length")
@@ -224,6 +276,42 @@ class Fetcher:
             ),
             content_type=response.headers.get("Content-Type", ""),
         )
+
+
+# A Retry-After longer than this is taken as this: a source is not given up for days.
+MAX_RETRY_AFTER_SECONDS = 6 * 3600.0
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now: a number of seconds or an HTTP date; None if absent."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)
+
+
+def _received(response: httpx.Response) -> int:
+    """Bytes of the status line, headers and body (compressed, as they came) of a response."""
+    headers = sum(len(name) + len(value) + 4 for name, value in response.headers.raw)
+    # A response built with its content already in memory (a test transport) never counts
+    # downloaded bytes; its content is what came.
+    body = response.num_bytes_downloaded
+    if not body:
+        with contextlib.suppress(httpx.ResponseNotRead):
+            body = len(response.content)
+    return len(response.reason_phrase) + 15 + headers + 2 + body
 
 
 async def fetch_url(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:

@@ -8,6 +8,7 @@ stays flat (`TELEGRAM_TOKEN`, `CODECAST_DATABASE_URL`).
 from __future__ import annotations
 
 from enum import StrEnum
+from importlib import metadata
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -44,7 +45,14 @@ class CoreSettings(BaseSettings):
     site_dir: Path = Field(default=Path("./public"), alias="CODECAST_SITE_DIR")
     site_url: str = Field(default="http://localhost:8000/", alias="CODECAST_SITE_URL")
     catalog: Path | None = Field(default=None, alias="CODECAST_CATALOG")
-    scrape_interval: float = Field(default=300.0, gt=0, alias="CODECAST_SCRAPE_INTERVAL")
+    # Unset: each source follows its catalog `interval`, or the default for its trust (60 s
+    # official and wiki, 5 min editorial, 10 min pages). Set: the interval of every source
+    # without one of its own in the catalog.
+    scrape_interval: float | None = Field(default=None, gt=0, alias="CODECAST_SCRAPE_INTERVAL")
+    # Livestream bursts: a game's official and wiki sources every `burst_interval` seconds
+    # for `burst_seconds` after an official source shows a new code.
+    burst_interval: float = Field(default=20.0, gt=0, alias="CODECAST_BURST_INTERVAL")
+    burst_seconds: float = Field(default=7200.0, gt=0, alias="CODECAST_BURST_SECONDS")
     role: Role = Field(default=Role.ALL, alias="CODECAST_ROLE")
     log_level: str = Field(default="INFO", alias="CODECAST_LOG_LEVEL")
     # One JSON object per log line instead of text (for log collectors).
@@ -59,10 +67,16 @@ class CoreSettings(BaseSettings):
     http_max_bytes: int = Field(default=5_000_000, gt=0, alias="CODECAST_HTTP_MAX_BYTES")
     http_concurrency: int = Field(default=8, gt=0, alias="CODECAST_HTTP_CONCURRENCY")
     http_retries: int = Field(default=2, ge=0, alias="CODECAST_HTTP_RETRIES")
-    user_agent: str = Field(
-        default="codecast/0.1 (+https://github.com/codecast; game code notifier)",
-        alias="CODECAST_USER_AGENT",
+    # Politeness: seconds between two polls of one host (one request at a time each), and
+    # the smaller spacing for the hosts of official sources (HoYoLAB's API serves all games).
+    host_spacing: float = Field(default=10.0, ge=0, alias="CODECAST_HOST_SPACING")
+    official_host_spacing: float = Field(default=1.0, ge=0, alias="CODECAST_OFFICIAL_HOST_SPACING")
+    # Named in the User-Agent, so that a site's operator can see who polls and why.
+    repository_url: str = Field(
+        default="https://github.com/codecast/codecast", alias="CODECAST_REPOSITORY_URL"
     )
+    # Replaces the whole User-Agent when set.
+    user_agent_override: str | None = Field(default=None, alias="CODECAST_USER_AGENT")
     indexnow_key: SecretStr | None = Field(default=None, alias="CODECAST_INDEXNOW_KEY")
 
     # Parsing fetched pages: in this many worker processes, each page within this many
@@ -108,12 +122,12 @@ class CoreSettings(BaseSettings):
     target_max_failures: int = Field(default=20, gt=0, alias="CODECAST_TARGET_MAX_FAILURES")
     subscribers_file: Path | None = Field(default=None, alias="CODECAST_SUBSCRIBERS_FILE")
 
-    @field_validator("indexnow_key", mode="before")
+    @field_validator("indexnow_key", "user_agent_override", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
 
-    @field_validator("metrics_port", mode="before")
+    @field_validator("metrics_port", "scrape_interval", mode="before")
     @classmethod
     def _empty_port_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -126,6 +140,17 @@ class CoreSettings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def user_agent(self) -> str:
+        """codecast, its version and its repository, unless CODECAST_USER_AGENT says otherwise."""
+        if self.user_agent_override:
+            return self.user_agent_override
+        try:
+            version = metadata.version("codecast")
+        except metadata.PackageNotFoundError:
+            version = "0"
+        return f"codecast/{version} (+{self.repository_url}; game code notifier)"
 
 
 class Settings(

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.core.domain import Game, SourceConfig, Trust, VerifyEndpoint
+from bot.core.domain import Game, Livestream, SourceConfig, Trust, VerifyEndpoint
 
-_SOURCE_KEYS = {"id", "kind", "game", "url", "trust", "trusted", "name"}
+_SOURCE_KEYS = {"id", "kind", "game", "url", "trust", "trusted", "name", "interval"}
+_LIVESTREAM_KEYS = {"game", "starts", "hours"}
+# A livestream window without `hours`: HoYoverse's programmes and their code waves fit in two.
+DEFAULT_LIVESTREAM_HOURS = 2.0
 _VERIFY_KEYS = {"url", "game_biz", "origin", "method", "lang", "lang_key"}
 
 
@@ -23,6 +28,7 @@ class CatalogError(ValueError):
 class Catalog:
     games: dict[str, Game]
     sources: tuple[SourceConfig, ...]
+    livestreams: tuple[Livestream, ...] = ()
 
     def game(self, game_id: str) -> Game:
         try:
@@ -68,7 +74,47 @@ def parse_catalog(data: dict[str, Any], where: str = "catalog") -> Catalog:
             raise CatalogError(f"{where}: source id {source.id!r} appears twice")
         seen.add(source.id)
         sources.append(source)
-    return Catalog(games=games, sources=tuple(sources))
+    livestreams = tuple(
+        _parse_livestream(index, raw, games, where)
+        for index, raw in enumerate(data.get("livestreams") or [])
+    )
+    return Catalog(games=games, sources=tuple(sources), livestreams=livestreams)
+
+
+def _parse_livestream(index: int, raw: Any, games: dict[str, Game], where: str) -> Livestream:
+    name = f"livestreams[{index}]"
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: {name} must be a table")
+    unknown = sorted(set(raw) - _LIVESTREAM_KEYS)
+    if unknown:
+        raise CatalogError(f"{where}: {name} has unknown keys: {', '.join(unknown)}")
+    game = raw.get("game")
+    if not isinstance(game, str) or game not in games:
+        raise CatalogError(f"{where}: {name}.game must name a game of the catalog")
+    starts = raw.get("starts")
+    if isinstance(starts, str):
+        try:
+            starts = datetime.fromisoformat(starts)
+        except ValueError:
+            raise CatalogError(f"{where}: {name}.starts is not a date and time") from None
+    if not isinstance(starts, datetime) or starts.tzinfo is None:
+        raise CatalogError(
+            f"{where}: {name}.starts must be a date and time with its offset, "
+            "e.g. 2026-12-19T12:00:00Z"
+        )
+    hours = _positive_number(raw.get("hours", DEFAULT_LIVESTREAM_HOURS), f"{name}.hours", where)
+    return Livestream(game=game, starts=starts, ends=starts + timedelta(hours=hours))
+
+
+def _positive_number(value: Any, name: str, where: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise CatalogError(f"{where}: {name} must be a positive number")
+    return float(value)
 
 
 def _parse_game(game_id: str, raw: Any, where: str) -> Game:
@@ -150,6 +196,7 @@ def _parse_source(index: int, raw: Any, where: str) -> SourceConfig:
         raise CatalogError(
             f"{where}: sources[{index}].trust must be official, curated or page"
         ) from None
+    interval = raw.get("interval")
     return SourceConfig(
         id=raw["id"],
         kind=raw["kind"],
@@ -158,5 +205,8 @@ def _parse_source(index: int, raw: Any, where: str) -> SourceConfig:
         trust=trust,
         trusted=bool(raw.get("trusted", False)),
         name=raw.get("name"),
+        interval=None
+        if interval is None
+        else _positive_number(interval, f"sources[{index}].interval", where),
         options={k: v for k, v in raw.items() if k not in _SOURCE_KEYS},
     )

@@ -133,6 +133,8 @@ class SourceConfig:
     # A `page` source marked trusted announces on first sight like a curated one.
     trusted: bool = False
     name: str | None = None
+    # Seconds between two polls; None: the default for its trust and kind (bot/core/cadence.py).
+    interval: float | None = None
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -146,6 +148,18 @@ class SourceConfig:
         if self.name:
             return self.name
         return SOURCE_KIND_NAMES.get(self.kind) or urlsplit(self.url).hostname or self.id
+
+
+@dataclass(frozen=True)
+class Livestream:
+    """A livestream window declared in the catalog: its game's sources are polled in bursts."""
+
+    game: str
+    starts: datetime
+    ends: datetime
+
+    def covers(self, moment: datetime) -> bool:
+        return self.starts <= moment < self.ends
 
 
 @dataclass(frozen=True)
