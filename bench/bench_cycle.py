@@ -27,6 +27,8 @@ async def one_round(folder: Path) -> tuple[float, float, float, int, int]:
             CODECAST_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'bench.db'}",
             CODECAST_SITE_DIR=folder / "public",
             CODECAST_CATALOG=catalog,
+            # One local server holds every page: the figure is codecast's work, not waits.
+            CODECAST_HOST_SPACING=0,
         )
         app = await build_app(settings, with_services=False)
         try:

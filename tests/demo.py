@@ -159,6 +159,8 @@ async def run_demo(folder: Path, cycles: int, serve: bool, port: int = PORT) -> 
             CODECAST_CATALOG=catalog_path,
             CODECAST_SITE_URL=f"http://127.0.0.1:{port}/",
             CODECAST_HTTP_RETRIES=0,
+            # Every demo page is on one local server: no need to space its polls.
+            CODECAST_HOST_SPACING=0,
             DISCORD_TOKEN=None,
             TELEGRAM_TOKEN=None,
         )

@@ -7,13 +7,12 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import httpx
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,15 +20,13 @@ from bot.app.housekeeping import keep_pruning
 from bot.app.http import build_http_client, build_public_client
 from bot.app.leader import ScheduleLock, lead
 from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
-from bot.app.parsing import ParserPool, ParsingStopped
+from bot.app.parsing import ParserPool
 from bot.app.pipeline import CycleReport, Pipeline
-from bot.app.schedule import SCRAPE_JOB_ID, build_scheduler
+from bot.app.scraping import Scraping
 from bot.app.settings import Role, Settings
 from bot.app.subscribers import read_subscribers, sync_subscribers
 from bot.app.verifier import Verifier, VerifierTask, policy_from, verify_new_codes
 from bot.core.catalog import Catalog, load_catalog
-from bot.core.domain import Platform
-from bot.site.icons import IconStore
 from bot.site.publish import SitePublisher
 from bot.store import database
 from notifiers.delivery import DeliveryWorker, RetryPolicy
@@ -37,6 +34,7 @@ from notifiers.registry import PlatformParts, build_platforms
 from notifiers.service import ChatService
 from scrapers import SCRAPERS
 from scrapers.base import Fetcher
+from scrapers.politeness import HostGate, host_of
 from scrapers.verify import RedeemClient, load_accounts
 from scrapers.verify import build_http as build_verify_http
 
@@ -45,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # How often a process checks it still holds (or can take) the scrape schedule lock.
 LEADER_CHECK_SECONDS = 5.0
-# How long a stop waits for a running scrape cycle before closing anyway.
+# How long a stop waits for running polls (or a cycle) before closing anyway.
 SHUTDOWN_GRACE_SECONDS = 30.0
 # The longest wait between attempts to reach a database that is not there at start.
 DATABASE_WAIT_MAX_SECONDS = 30.0
@@ -77,36 +75,45 @@ class App:
     # Set when CODECAST_VERIFY_ACCOUNTS_FILE is: checks codes on HoYoverse's redeem endpoint.
     verifier: Verifier | None = None
     verify_http: httpx.AsyncClient | None = None
-    _cycle_running: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # One render at a time: the cycle and the verifier both publish, and a render that read
+    # One render at a time: polls and the verifier both publish, and a render that read
     # the database earlier must not write over a newer one.
     _publishing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def wait_for_cycle(self) -> None:
-        """Let a running cycle finish (its transaction commits or rolls back, never half)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS), self._cycle_running:
-                pass
-
     async def cycle(self) -> CycleReport:
-        """One scrape cycle, then the site, then wake the delivery workers."""
-        async with self._cycle_running:
-            started = time.perf_counter()
-            try:
-                report = await self.pipeline.scrape_cycle()
-                await self.publish()
-            except Exception:
-                if self.metrics is not None:
-                    self.metrics.observe_cycle_failure()
-                raise
+        """Every source at once, then the site, then wake the delivery workers (`--once`)."""
+        started = time.perf_counter()
+        try:
+            report = await self.pipeline.scrape_cycle()
+            await self.publish()
+        except Exception:
             if self.metrics is not None:
-                self.metrics.observe_cycle(report, time.perf_counter() - started)
+                self.metrics.observe_cycle_failure()
+            raise
+        if self.metrics is not None:
+            self.metrics.observe_cycle(report, time.perf_counter() - started)
+        self._wake_for(report)
+        return report
+
+    async def poll(self, source: SourceConfig) -> CycleReport:
+        """One source's poll (the schedule's job); the site is the caller's to write."""
+        started = time.perf_counter()
+        try:
+            report = await self.pipeline.poll_source(source)
+        except Exception:
+            if self.metrics is not None:
+                self.metrics.observe_cycle_failure()
+            raise
+        if self.metrics is not None:
+            self.metrics.observe_poll(report, time.perf_counter() - started)
+        self._wake_for(report)
+        return report
+
+    def _wake_for(self, report: CycleReport) -> None:
         if report.deliveries:
             for worker in self.workers:
                 worker.wake()
         if report.queued_for_verification and self.verifier is not None:
             self.verifier.wake()
-        return report
 
     async def verified(self, released: Mapping[int, int]) -> None:
         """A verdict came, or announcements were released: show it on the site, send them."""
@@ -195,6 +202,13 @@ async def build_app(
         retries=settings.http_retries,
     )
     metrics = Metrics() if settings.metrics_port is not None else None
+    # The official API serves every game's livestream codes: its sources share one host,
+    # and a burst polls them all every few seconds.
+    official_hosts = {host_of(s.url) for s in catalog.sources if s.trust is Trust.OFFICIAL}
+    hosts = HostGate(
+        settings.host_spacing,
+        dict.fromkeys(official_hosts, settings.official_host_spacing),
+    )
     parsers = ParserPool(
         workers=settings.parse_workers,
         time_limit=settings.parse_time_limit,
@@ -213,6 +227,7 @@ async def build_app(
         clock=utc_now,
         verify_policy=policy,
         parser=parsers,
+        hosts=hosts,
     )
     publisher = SitePublisher(
         catalog=catalog,
@@ -342,7 +357,7 @@ async def run_daemon(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     tasks: list[asyncio.Task[None]] = []
-    scheduler = None
+    scraping: Scraping | None = None
     verifying = VerifierTask(app.verifier)
     role = settings.role
     try:
@@ -373,38 +388,47 @@ async def run_daemon(settings: Settings) -> int:
                 )
             )
         if role in (Role.ALL, Role.SCHEDULER):
-            scheduler = build_scheduler(_logged(app), settings.scrape_interval)
-            scheduler.start(paused=True)
+            scraping = Scraping(
+                catalog=app.catalog,
+                settings=settings,
+                poll=app.poll,
+                publish=app.publish,
+                verifying=verifying,
+                clock=app.clock,
+                metrics=app.metrics,
+            )
             tasks.append(
                 asyncio.create_task(
                     lead(
                         ScheduleLock(app.engine),
-                        on_elected=partial(_elected, scheduler, verifying),
-                        on_deposed=partial(_deposed, scheduler, verifying),
-                        check_every=min(settings.scrape_interval, LEADER_CHECK_SECONDS),
+                        on_elected=scraping.start,
+                        on_deposed=partial(scraping.stop, SHUTDOWN_GRACE_SECONDS),
+                        check_every=min(
+                            settings.scrape_interval or LEADER_CHECK_SECONDS,
+                            LEADER_CHECK_SECONDS,
+                        ),
                     ),
                     name="schedule-lock",
                 )
             )
         log.info(
-            "codecast running (role %s, %d sources, every %gs, site in %s)",
+            "codecast running (role %s, %d sources, %s, site in %s)",
             role,
             len(app.catalog.sources),
-            settings.scrape_interval,
+            f"every {settings.scrape_interval:g}s"
+            if settings.scrape_interval
+            else "each at its own cadence",
             settings.site_dir,
         )
         await stop.wait()
         log.info("stopping")
     finally:
-        if scheduler is not None:
-            # Pause first: shutting down cancels a running job, and a cycle must end by
-            # itself (its transaction commits or rolls back, never half). A cycle still
-            # parsing ends at once when the parsers stop, before it stores anything; one
-            # storing its results is waited for.
-            scheduler.pause()
+        if scraping is not None:
+            # A poll still parsing ends at once when the parsers stop, before it stores
+            # anything; polls storing their results end by themselves (a transaction commits
+            # or rolls back, never half).
             app.parsers.stop()
-            await app.wait_for_cycle()
-            scheduler.shutdown(wait=False)
+            await scraping.stop(SHUTDOWN_GRACE_SECONDS)
         await verifying.close()
         for task in tasks:
             task.cancel()
@@ -444,36 +468,3 @@ async def _start_service(service: ChatService, *, commands: bool) -> None:
         else:
             log.info("%s bot started", service.platform)
             return
-
-
-def _elected(scheduler: AsyncIOScheduler, verifying: VerifierTask) -> None:
-    _resume_now(scheduler)
-    verifying.start()
-
-
-def _deposed(scheduler: AsyncIOScheduler, verifying: VerifierTask) -> None:
-    scheduler.pause()
-    verifying.stop()
-
-
-def _resume_now(scheduler: AsyncIOScheduler) -> None:
-    """Run a cycle at once when this process becomes the scheduler, then every interval."""
-    scheduler.modify_job(SCRAPE_JOB_ID, next_run_time=datetime.now(UTC))
-    scheduler.resume()
-
-
-def _logged(app: App) -> Callable[[], Awaitable[None]]:
-    async def job() -> None:
-        try:
-            await app.cycle()
-        except ParsingStopped:
-            log.info("scrape cycle stopped: codecast is stopping")
-        except (DBAPIError, OSError) as exc:
-            # The database is down or restarting: the cycle's transaction rolled back whole,
-            # and the next cycle tries again. One line, not a traceback, per failed cycle.
-            log.error("scrape cycle failed: database unavailable (%s)", type(exc).__name__)
-        except Exception:
-            # The next cycle comes anyway; a failed one must not end the schedule.
-            log.exception("scrape cycle failed")
-
-    return job

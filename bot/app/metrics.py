@@ -39,6 +39,7 @@ from bot.store.outbox import Delivery, QueueDepth
 from bot.store.verify_queue import QueueStats
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sender, Sent
 from scrapers.base import Fetched, Fetcher, Scraper, Validators
+from scrapers.politeness import host_of
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class Metrics:
         )
         self.last_cycle = Gauge(
             "codecast_last_cycle_timestamp_seconds",
-            "When the last scrape cycle finished (Unix time); alert when it gets old.",
+            "When the last scrape cycle or poll finished (Unix time); alert when it gets old.",
             registry=r,
         )
         self.codes_found = Counter("codecast_codes_found", "New codes stored.", registry=r)
@@ -113,6 +114,25 @@ class Metrics:
             "CPU time to parse one fetched page.",
             ["source"],
             buckets=PARSE_BUCKETS,
+            registry=r,
+        )
+        self.polls = Counter("codecast_polls", "Polls of one source finished.", registry=r)
+        self.source_requests = Counter(
+            "codecast_source_requests",
+            "HTTP requests made to read a source, retries included.",
+            ["source", "host"],
+            registry=r,
+        )
+        self.source_bytes = Counter(
+            "codecast_source_bytes",
+            "Bytes received from a source: status line, headers and body as sent.",
+            ["source", "host"],
+            registry=r,
+        )
+        self.source_interval = Gauge(
+            "codecast_source_interval_seconds",
+            "A source's interval between polls now (shorter during a burst).",
+            ["source"],
             registry=r,
         )
         self.source_codes = Gauge(
@@ -165,12 +185,26 @@ class Metrics:
     def observe_cycle(self, report: CycleReport, seconds: float) -> None:
         self.cycles.inc()
         self.cycle_seconds.observe(seconds)
+        self._observe_report(report)
+
+    def observe_poll(self, report: CycleReport, seconds: float) -> None:
+        """One source's poll: counted as such; its outcome as a cycle's would be."""
+        self.polls.inc()
+        self._observe_report(report)
+
+    def observe_interval(self, source: SourceConfig, seconds: float) -> None:
+        self.source_interval.labels(source.id).set(seconds)
+
+    def _observe_report(self, report: CycleReport) -> None:
         self.last_cycle.set(time.time())
         self.codes_found.inc(report.new_codes)
         self.codes_expired.inc(report.newly_expired)
         self.deliveries_queued.inc(report.deliveries)
         for outcome in report.outcomes:
             source = outcome.source
+            host = host_of(source.url)
+            self.source_requests.labels(source.id, host).inc(outcome.traffic.requests)
+            self.source_bytes.labels(source.id, host).inc(outcome.traffic.bytes)
             if outcome.error is not None:
                 result = outcome.error.status
             elif outcome.codes is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.app.settings import Settings
 from bot.app.targets import target_lines, target_status
+from bot.core.domain import SourceHealth
 from bot.store import database, outbox, repository, verify_queue
 
 
@@ -39,6 +40,7 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
                 "last_count": s.last_count,
                 "last_error": s.last_error,
                 "probably_broken": s.probably_broken,
+                **_traffic(s, now),
             }
             for s in sources
         ],
@@ -87,6 +89,21 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _traffic(source: SourceHealth, now: datetime) -> dict[str, Any]:
+    """What polling a source costs: totals, and per hour and per poll since counting began."""
+    hours = (now - source.counted_since).total_seconds() / 3600 if source.counted_since else 0.0
+    return {
+        "polls": source.polls,
+        "requests": source.requests,
+        "bytes_received": source.bytes_received,
+        "last_poll_bytes": source.last_poll_bytes,
+        "counted_since": source.counted_since.isoformat() if source.counted_since else None,
+        # Over less than a minute, a rate says little.
+        "requests_per_hour": round(source.requests / hours, 1) if hours >= 1 / 60 else None,
+        "bytes_per_poll": round(source.bytes_received / source.polls) if source.polls else None,
+    }
+
+
 def format_status(status: dict[str, Any]) -> str:
     lines = ["Sources:"]
     for s in status["sources"]:
@@ -97,6 +114,13 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(
             f"  {s['id']:<28} {s['game']:<8} last success {s['last_success'] or 'never'}"
             f"  failures {s['consecutive_failures']}  codes {count}{flag}{error}"
+        )
+        rate = s["requests_per_hour"]
+        lines.append(
+            f"  {'':<28} {'':<8} {s['polls']} polls, {s['requests']} requests"
+            f" ({'-' if rate is None else rate}/h), {s['bytes_received']} bytes"
+            f" ({s['bytes_per_poll'] if s['bytes_per_poll'] is not None else '-'} per poll,"
+            f" last {s['last_poll_bytes'] if s['last_poll_bytes'] is not None else '-'})"
         )
     if not status["sources"]:
         lines.append("  (none checked yet)")

@@ -5,14 +5,14 @@ Nothing here does I/O; the pipeline feeds it plain data and writes what it retur
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.domain import (
     CodeStatus,
     SourceConfig,
 )
-from bot.core.merge import MergedCode
+from bot.core.merge import MergedCode, SourceCodes
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,27 @@ def status_after(old: CodeStatus, merged: CodeStatus) -> CodeStatus:
     if CodeStatus.ACTIVE in (old, merged):
         return CodeStatus.ACTIVE
     return CodeStatus.UNKNOWN
+
+
+def first_listings(
+    fresh: Sequence[SourceCodes], stored: Mapping[tuple[str, str], StoredCode]
+) -> dict[str, int]:
+    """How many codes, not expired, each source lists that it never listed before.
+
+    A source's first success is a baseline and counts for none.
+    """
+    counts: dict[str, int] = {}
+    for listing in fresh:
+        if listing.first_success:
+            continue
+        source_id = listing.source.id
+        count = 0
+        for code in listing.codes:
+            old = stored.get((listing.source.game, code.key))
+            if code.status is not CodeStatus.EXPIRED and (
+                old is None or source_id not in old.source_ids
+            ):
+                count += 1
+        if count:
+            counts[source_id] = count
+    return counts

@@ -221,6 +221,12 @@ class SourceHealth:
     consecutive_failures: int
     last_count: int | None
     probably_broken: bool
+    # What polling it has cost since `counted_since`, and the bytes of its last poll.
+    polls: int = 0
+    requests: int = 0
+    bytes_received: int = 0
+    last_poll_bytes: int | None = None
+    counted_since: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Nothing here does I/O; the pipeline feeds it plain data and writes what it retur
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.core.domain import (
@@ -109,3 +109,26 @@ def _items(listed: Sequence[ScrapedCode]) -> tuple[RewardItem, ...]:
                 for item, named in zip(best, other, strict=True)
             )
     return best
+
+
+def merge_with_stored(
+    fresh: Sequence[SourceCodes], stored: Sequence[SourceCodes]
+) -> dict[tuple[str, str], MergedCode]:
+    """Merge what sources said now with what the others said last, for the codes read now.
+
+    A poll reads one source; the others' latest listings (from the store) take part in the
+    merge as if they had just been read, so the rules above judge what every source says.
+    Only codes a fresh listing holds are returned: the others' codes have not changed.
+    """
+    fresh_ids = {listing.source.id for listing in fresh}
+    wanted = {(listing.source.game, code.key) for listing in fresh for code in listing.codes}
+    others = [
+        replace(
+            listing,
+            codes=tuple(c for c in listing.codes if (listing.source.game, c.key) in wanted),
+            first_success=False,
+        )
+        for listing in stored
+        if listing.source.id not in fresh_ids
+    ]
+    return merge([*fresh, *(o for o in others if o.codes)])

@@ -143,6 +143,18 @@ class SourceRow(Base):
     probably_broken: Mapped[bool] = mapped_column(Boolean, default=False)
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    # A wiki page's revision id at the last read of its content (asked for before it).
+    revision: Mapped[str | None] = mapped_column(Text)
+    # When the source's last listing was stored: the code_sources rows it stamped then are
+    # what it says now, which a poll of another source merges with.
+    listed_at: Mapped[datetime | None]
+    # What polling it costs: polls, requests and bytes received since `counted_since`, and
+    # the bytes of the last poll (an unchanged one should be a few hundred).
+    polls: Mapped[int] = mapped_column(BigInteger, default=0)
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_poll_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    counted_since: Mapped[datetime | None]
 
 
 class CodeSourceRow(Base):

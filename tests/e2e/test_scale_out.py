@@ -87,6 +87,6 @@ async def test_two_processes_share_the_delivery_and_only_one_scrapes(
     assert len(by_process) == 2, f"only one process delivered: {by_process}"
     elected = [n for n, text in enumerate(running_logs) if ELECTED in text]
     assert len(elected) == 1, "not exactly one scheduler"
-    scrapers = [n for n, text in enumerate(running_logs) if "cycle done" in text]
+    scrapers = [n for n, text in enumerate(running_logs) if "poll one-page: read" in text]
     assert scrapers == elected
     assert scrapes >= 2  # the elected one scraped every interval

@@ -6,19 +6,24 @@ import asyncio
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from scrapers import pockettactics, scraper_for
 from scrapers.base import (
+    MAX_RETRY_AFTER_SECONDS,
     Fetcher,
     SourceChanged,
     SourceRejected,
+    SourceThrottled,
     SourceTooLarge,
     SourceUnavailable,
+    Traffic,
     Validators,
     fetch_url,
+    retry_after_seconds,
 )
 from tests.hostile import gzip_bomb, gzipped
 from tests.unit.scraper_fixtures import game, source
@@ -111,12 +116,69 @@ async def test_extra_headers_are_sent_with_the_validators() -> None:
 # --- retries and refusals -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 429])
+@pytest.mark.parametrize("status", [500, 502, 503])
 async def test_server_errors_are_retried_then_unavailable(status: int) -> None:
     recorder = Recorder(httpx.Response(status))
-    with pytest.raises(SourceUnavailable, match=f"HTTP {status}"):
+    with pytest.raises(SourceUnavailable, match=f"HTTP {status}") as raised:
         await fetcher(recorder, retries=2).get(URL)
     assert len(recorder.requests) == 3
+    assert raised.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [({}, None), ({"Retry-After": "120"}, 120.0), ({"Retry-After": "soon"}, None)],
+)
+async def test_429_is_not_asked_again_at_once_and_carries_its_retry_after(
+    headers: dict[str, str], wait: float | None
+) -> None:
+    recorder = Recorder(httpx.Response(429, headers=headers))
+    with pytest.raises(SourceThrottled, match="HTTP 429") as raised:
+        await fetcher(recorder, retries=5).get(URL)
+    assert len(recorder.requests) == 1
+    assert raised.value.retry_after == wait
+    assert raised.value.status == "throttled"
+
+
+async def test_a_503_with_retry_after_is_not_retried_within_the_poll() -> None:
+    recorder = Recorder(httpx.Response(503, headers={"Retry-After": "30"}), httpx.Response(200))
+    with pytest.raises(SourceUnavailable) as raised:
+        await fetcher(recorder, retries=5).get(URL)
+    assert len(recorder.requests) == 1
+    assert raised.value.retry_after == 30.0
+
+
+def test_retry_after_reads_seconds_and_http_dates_and_caps_them() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert retry_after_seconds("7", now) == 7.0
+    assert retry_after_seconds("Tue, 01 Dec 2026 12:01:30 GMT", now) == 90.0
+    assert retry_after_seconds("Tue, 01 Dec 2026 11:00:00 GMT", now) == 0.0
+    assert retry_after_seconds("999999999", now) == MAX_RETRY_AFTER_SECONDS
+    assert retry_after_seconds("-3", now) == 0.0
+    assert retry_after_seconds("", now) is None
+    assert retry_after_seconds("nan", now) is None
+
+
+async def test_a_metered_fetcher_counts_requests_retries_and_bytes() -> None:
+    recorder = Recorder(
+        httpx.Response(503),
+        httpx.Response(200, content=b"x" * 1000, headers={"ETag": '"e"'}),
+        httpx.Response(304, headers={"ETag": '"e"'}),
+    )
+    shared = fetcher(recorder)
+    traffic = Traffic()
+    metered = shared.metered(traffic)
+    await metered.get(URL)
+    assert traffic.requests == 2
+    assert 1000 < traffic.bytes < 1200
+    before = traffic.bytes
+    await metered.get(URL, validators=Validators(etag='"e"'))
+    assert traffic.requests == 3
+    assert 0 < traffic.bytes - before < 100
+    # The fetcher it came from counts nothing, and shares its client.
+    await shared.get(URL)
+    assert traffic.requests == 3
+    assert metered.client is shared.client
 
 
 async def test_a_server_error_followed_by_success_returns_the_body() -> None:

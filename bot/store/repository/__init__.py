@@ -4,7 +4,13 @@ Callers own the transaction (`async with sessions.begin() as session:`); functio
 never commit. The names are gathered here so callers write `repository.subscribe(...)`.
 """
 
-from bot.store.repository.codes import AppliedCycle, apply_diff, create_announcement, stored_codes
+from bot.store.repository.codes import (
+    AppliedCycle,
+    apply_diff,
+    create_announcement,
+    last_listings,
+    stored_codes,
+)
 from bot.store.repository.languages import (
     ChatLanguage,
     chat_language,
@@ -15,10 +21,12 @@ from bot.store.repository.languages import (
 from bot.store.repository.reminders import REMIND_WITHIN, remind_expiring
 from bot.store.repository.sent import SentMessage, sent_with_codes_expired_since
 from bot.store.repository.sources import (
+    PollCost,
     SourceState,
     record_source_failure,
     record_source_success,
     source_health,
+    source_state,
     source_states,
     sync_sources,
 )
@@ -62,6 +70,7 @@ __all__ = [
     "REMIND_WITHIN",
     "AppliedCycle",
     "ChatLanguage",
+    "PollCost",
     "SentMessage",
     "SourceState",
     "Subscription",
@@ -79,6 +88,7 @@ __all__ = [
     "disable_target",
     "forget_chat_language",
     "get_target",
+    "last_listings",
     "load_announcement",
     "migrate_chat",
     "move_chat_language",
@@ -92,6 +102,7 @@ __all__ = [
     "sent_with_codes_expired_since",
     "set_chat_language",
     "source_health",
+    "source_state",
     "source_states",
     "space_subscriptions",
     "stored_codes",

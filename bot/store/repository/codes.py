@@ -5,12 +5,12 @@ Callers own the transaction; functions here never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, literal, select, update
+from sqlalchemy import and_, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from bot.core.domain import (
     AnnouncementKind,
     CodeStatus,
     RewardItem,
+    ScrapedCode,
 )
 from bot.core.merge import MergedCode
 from bot.store.models import (
@@ -28,6 +29,7 @@ from bot.store.models import (
     CodeSourceRow,
     DeliveryRow,
     DeliveryState,
+    SourceRow,
     SubscriptionRow,
     UTCDateTime,
 )
@@ -69,6 +71,40 @@ async def stored_codes(
     }
 
 
+async def last_listings(
+    session: AsyncSession, games: Iterable[str], *, besides: Collection[str] = ()
+) -> dict[str, tuple[ScrapedCode, ...]]:
+    """What each source said in its latest stored listing of codes of `games`, by source id.
+
+    A source's latest listing is the links it stamped when it was last read (its
+    `listed_at`); codes it listed before and no longer does are not in it. Sources in
+    `besides` (those read now) are left out.
+    """
+    games = list(games)
+    if not games:
+        return {}
+    rows = (
+        await session.execute(
+            select(CodeSourceRow.source_id, CodeRow.code, CodeSourceRow.status)
+            .join(CodeRow, CodeRow.id == CodeSourceRow.code_id)
+            .join(SourceRow, SourceRow.id == CodeSourceRow.source_id)
+            .where(
+                CodeRow.game.in_(games),
+                CodeSourceRow.source_id.not_in(list(besides)),
+                or_(
+                    SourceRow.listed_at.is_(None),
+                    CodeSourceRow.last_seen >= SourceRow.listed_at,
+                ),
+            )
+            .order_by(CodeSourceRow.source_id, CodeRow.id)
+        )
+    ).all()
+    listings: dict[str, list[ScrapedCode]] = {}
+    for source_id, code, status in rows:
+        listings.setdefault(source_id, []).append(ScrapedCode(code, CodeStatus(status)))
+    return {source_id: tuple(codes) for source_id, codes in listings.items()}
+
+
 def _items_json(items: Sequence[RewardItem]) -> list[dict[str, Any]]:
     return [{"name": i.name, "amount": i.amount, "icon_url": i.icon_url} for i in items]
 
@@ -86,11 +122,16 @@ async def apply_diff(
     diff: Diff,
     merged: Mapping[tuple[str, str], MergedCode],
     now: datetime,
+    listed_by: Collection[str] | None = None,
 ) -> AppliedCycle:
-    """Write one cycle's changes; create announcements and their deliveries. No commit."""
+    """Write one cycle's changes; create announcements and their deliveries. No commit.
+
+    `listed_by` names the sources read now: only their links are stamped, since the other
+    sources in the merge spoke earlier (their last listing); None stamps every source.
+    """
     ids = await _insert_new(session, diff.new, now)
     ids.update(await _update_seen(session, diff.seen, now))
-    await _upsert_code_sources(session, _source_links(ids, merged, now))
+    await _upsert_code_sources(session, _source_links(ids, merged, now, listed_by))
     await _settle(session, [ids[i] for i in (*diff.announce, *diff.settle_silently)], now)
     announcements = await _announce(session, diff.announce, ids, now)
     return AppliedCycle(
@@ -151,6 +192,7 @@ def _source_links(
     ids: Mapping[tuple[str, str], int],
     merged: Mapping[tuple[str, str], MergedCode],
     now: datetime,
+    listed_by: Collection[str] | None,
 ) -> list[dict[str, Any]]:
     """One row per (code, source listing it), with what that source says of the code."""
     return [
@@ -163,6 +205,7 @@ def _source_links(
         }
         for ident, code in merged.items()
         for source_id, status in code.sources.items()
+        if listed_by is None or source_id in listed_by
     ]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
@@ -31,6 +31,15 @@ class SourceState:
     last_count: int | None
     consecutive_failures: int
     probably_broken: bool
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class PollCost:
+    """What one poll of a source cost: requests made and bytes received."""
+
+    requests: int = 0
+    bytes_received: int = 0
 
 
 async def sync_sources(session: AsyncSession, sources: Sequence[SourceConfig]) -> None:
@@ -47,26 +56,47 @@ async def sync_sources(session: AsyncSession, sources: Sequence[SourceConfig]) -
                     url=source.url,
                     consecutive_failures=0,
                     probably_broken=False,
+                    polls=0,
+                    requests=0,
+                    bytes_received=0,
                 )
             )
         elif (row.game, row.kind, row.url) != (source.game, source.kind, source.url):
             row.game, row.kind, row.url = source.game, source.kind, source.url
             # A new URL is a new page: its validators mean nothing there.
-            row.etag = row.last_modified = None
+            row.etag = row.last_modified = row.revision = None
+
+
+def _state(row: SourceRow) -> SourceState:
+    return SourceState(
+        etag=row.etag,
+        last_modified=row.last_modified,
+        last_success=row.last_success,
+        last_count=row.last_count,
+        consecutive_failures=row.consecutive_failures,
+        probably_broken=row.probably_broken,
+        revision=row.revision,
+    )
 
 
 async def source_states(session: AsyncSession) -> dict[str, SourceState]:
     rows = (await session.scalars(select(SourceRow))).all()
+    return {row.id: _state(row) for row in rows}
+
+
+async def source_state(session: AsyncSession, source_id: str) -> SourceState | None:
+    row = await session.get(SourceRow, source_id)
+    return None if row is None else _state(row)
+
+
+def _counted(cost: PollCost, now: datetime) -> dict[str, Any]:
+    """Column updates adding one poll's cost to the source's totals."""
     return {
-        row.id: SourceState(
-            etag=row.etag,
-            last_modified=row.last_modified,
-            last_success=row.last_success,
-            last_count=row.last_count,
-            consecutive_failures=row.consecutive_failures,
-            probably_broken=row.probably_broken,
-        )
-        for row in rows
+        "polls": SourceRow.polls + 1,
+        "requests": SourceRow.requests + cost.requests,
+        "bytes_received": SourceRow.bytes_received + cost.bytes_received,
+        "last_poll_bytes": cost.bytes_received,
+        "counted_since": func.coalesce(SourceRow.counted_since, now),
     }
 
 
@@ -80,8 +110,11 @@ async def record_source_success(
     last_modified: str | None,
     probably_broken: bool,
     note: str | None = None,
+    revision: str | None = None,
+    cost: PollCost = PollCost(),  # frozen, so safe as a default
 ) -> None:
-    """A fetch that worked. `count` is None for 304 Not Modified (the last count stands)."""
+    """A fetch that worked. `count` is None when nothing new was read (304, same revision):
+    the last count stands. A count means a listing, stored at `now` (see `listed_at`)."""
     values: dict[str, Any] = {
         "last_attempt": now,
         "last_success": now,
@@ -90,14 +123,23 @@ async def record_source_success(
         "probably_broken": probably_broken,
         "etag": etag,
         "last_modified": last_modified,
+        "revision": revision,
+        **_counted(cost, now),
     }
     if count is not None:
         values["last_count"] = count
+        values["listed_at"] = now
     await session.execute(update(SourceRow).where(SourceRow.id == source_id).values(**values))
 
 
 async def record_source_failure(
-    session: AsyncSession, source_id: str, *, now: datetime, error: str, broken_after: int
+    session: AsyncSession,
+    source_id: str,
+    *,
+    now: datetime,
+    error: str,
+    broken_after: int,
+    cost: PollCost = PollCost(),  # frozen, so safe as a default
 ) -> int:
     """A fetch or parse that failed; returns the number of failures in a row."""
     row = await session.get(SourceRow, source_id)
@@ -108,6 +150,9 @@ async def record_source_failure(
     row.consecutive_failures += 1
     if row.consecutive_failures >= broken_after:
         row.probably_broken = True
+    await session.execute(
+        update(SourceRow).where(SourceRow.id == source_id).values(**_counted(cost, now))
+    )
     return row.consecutive_failures
 
 
@@ -125,6 +170,11 @@ async def source_health(session: AsyncSession) -> list[SourceHealth]:
             consecutive_failures=r.consecutive_failures,
             last_count=r.last_count,
             probably_broken=r.probably_broken,
+            polls=r.polls,
+            requests=r.requests,
+            bytes_received=r.bytes_received,
+            last_poll_bytes=r.last_poll_bytes,
+            counted_since=r.counted_since,
         )
         for r in rows
     ]
