@@ -2,9 +2,10 @@
 
 Every poll of a source takes its host's turn for the requests it makes (a wiki's revision
 id, then its content when that changed, go one after the other in one turn). The next turn
-on that host starts no sooner than `spacing` seconds after the previous one ended, nor before
-a Retry-After the host asked for; a host whose polls keep failing waits longer each time
-(doubling from a minute up to an hour), and one success ends that.
+on that host starts no sooner than `spacing` seconds after the previous one ended. A host
+that asked to be left alone (Retry-After, 429) or whose polls keep failing rests: until then
+its sources are not asked at all (`HostResting`), and the rest doubles with each further
+failure, from a minute up to an hour; one success ends it.
 
 Times are the event loop's clock, so that tests can run hours of polling in fast-forward.
 """
@@ -18,9 +19,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from scrapers.base import SourceUnavailable
+
 # The wait after the second failure in a row, doubling with each one after, up to the max.
 FAILURE_BACKOFF_START = 60.0
 FAILURE_BACKOFF_MAX = 3600.0
+
+
+class HostResting(SourceUnavailable):
+    """The source was not asked: its host rests after failures or a Retry-After."""
 
 
 def host_of(url: str) -> str:
@@ -45,8 +52,10 @@ class HostTurn:
 @dataclass
 class _Host:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # The loop time before which no turn may start.
+    # The loop time before which the next turn waits (spacing).
     free_at: float = -math.inf
+    # The loop time before which no turn is given at all (backoff, Retry-After).
+    rest_until: float = -math.inf
     failures: int = 0
 
 
@@ -74,6 +83,13 @@ class HostGate:
         state = self._hosts.get(host)
         return 0 if state is None else state.failures
 
+    def resting_until(self, url: str) -> float | None:
+        """The loop time until which the URL's host rests, if it does now."""
+        state = self._hosts.get(host_of(url))
+        if state is None or state.rest_until <= asyncio.get_running_loop().time():
+            return None
+        return state.rest_until
+
     def backoff(self, failures: int) -> float:
         """Extra wait after `failures` failed polls in a row: none after the first."""
         if failures < 2:
@@ -82,26 +98,34 @@ class HostGate:
 
     @asynccontextmanager
     async def turn(self, url: str) -> AsyncIterator[HostTurn]:
+        """The host's turn for one poll; raises HostResting while the host rests."""
         name = host_of(url)
         host = self._hosts.setdefault(name, _Host())
         loop = asyncio.get_running_loop()
         async with host.lock:
-            wait = host.free_at - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            now = loop.time()
+            if now < host.rest_until:
+                raise HostResting(
+                    f"not asked: {name} rests for {host.rest_until - now:.0f}s more "
+                    f"({host.failures} failed polls in a row, or it asked to wait)"
+                )
+            if host.free_at > now:
+                await asyncio.sleep(host.free_at - now)
             turn = HostTurn()
             try:
                 yield turn
             finally:
-                host.free_at = loop.time() + self._pause(host, turn, self.spacing_of(name))
+                now = loop.time()
+                host.free_at = now + self.spacing_of(name)
+                host.rest_until = now + self._rest(host, turn)
 
-    def _pause(self, host: _Host, turn: HostTurn, spacing: float) -> float:
+    def _rest(self, host: _Host, turn: HostTurn) -> float:
         if not turn.failed:
             host.failures = 0
-            return spacing
+            return 0.0
         host.failures += 1
-        backoff = self.backoff(host.failures)
+        rest = self.backoff(host.failures)
         if turn.throttled:
-            # A 429 without Retry-After: at least the first backoff step at once.
-            backoff = max(backoff, self.backoff_start)
-        return max(spacing, backoff, turn.retry_after or 0.0)
+            # A 429 without Retry-After: at least the first step at once.
+            rest = max(rest, self.backoff_start)
+        return max(rest, turn.retry_after or 0.0)

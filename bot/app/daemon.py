@@ -395,6 +395,7 @@ async def run_daemon(settings: Settings) -> int:
                 publish=app.publish,
                 verifying=verifying,
                 clock=app.clock,
+                hosts=app.pipeline.hosts,
                 metrics=app.metrics,
             )
             tasks.append(

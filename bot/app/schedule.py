@@ -55,12 +55,15 @@ class PollSchedule:
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
         first_round: float = FIRST_ROUND_SECONDS,
+        resting_until: Callable[[SourceConfig], float | None] | None = None,
     ) -> None:
         self.sources = tuple(sources)
         self.cadence = cadence
         self.livestreams = tuple(livestreams)
         self.clock = clock
         self.first_round = first_round
+        # When the source's host rests (loop time), if it does: its next poll waits for that.
+        self.resting_until = resting_until or (lambda source: None)
         self._poll = poll
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._due: dict[str, float] = {}
@@ -169,7 +172,8 @@ class PollSchedule:
             if found and starts_bursts(source):
                 self.burst(source.game)
             interval = self.cadence.jittered(self.interval_of(source), self._rng)
-            self._due[source.id] = max(started + interval, loop.time())
+            rest = self.resting_until(source)
+            self._due[source.id] = max(started + interval, loop.time(), rest or 0.0)
             del self._polls[source.id]
             self._wake.set()
 

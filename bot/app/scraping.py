@@ -22,6 +22,7 @@ from bot.app.verifier import VerifierTask
 from bot.core.cadence import Cadence
 from bot.core.catalog import Catalog
 from bot.core.domain import SourceConfig
+from scrapers.politeness import HostGate
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Scraping:
         publish: Callable[[], Awaitable[None]],
         verifying: VerifierTask,
         clock: Callable[[], datetime],
+        hosts: HostGate | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self._poll_source = poll
@@ -62,6 +64,7 @@ class Scraping:
             self.poll,
             livestreams=catalog.livestreams,
             clock=clock,
+            resting_until=None if hosts is None else (lambda s: hosts.resting_until(s.url)),
         )
 
     async def poll(self, source: SourceConfig) -> int:

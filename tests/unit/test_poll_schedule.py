@@ -15,7 +15,7 @@ from bot.app.schedule import FIRST_ROUND_SECONDS, PollSchedule
 from bot.core.cadence import Cadence
 from bot.core.domain import Livestream, SourceConfig, Trust
 from scrapers.base import SourceThrottled, SourceUnavailable
-from scrapers.politeness import HostGate
+from scrapers.politeness import HostGate, HostResting
 
 pytestmark = pytest.mark.looptime
 
@@ -273,29 +273,67 @@ async def test_the_official_api_has_its_own_smaller_spacing() -> None:
     assert all(p >= 10.0 - 1e-6 for p in guide.pauses())
 
 
+async def ask_every(host: Host, url: str, seconds: float, asks: int) -> int:
+    """A source due every `seconds`; returns how many of its polls the resting host skipped."""
+    skipped = 0
+    while len(host.spans) < asks:
+        try:
+            await host.poll(url)
+        except HostResting:
+            skipped += 1
+        await asyncio.sleep(seconds)
+    return skipped
+
+
 async def test_retry_after_is_waited_out_before_the_host_is_asked_again() -> None:
     host = Host(HostGate(spacing=10.0))
     host.fail = lambda n: SourceThrottled("HTTP 429", retry_after=600.0) if n == 1 else None
-    await host.poll("https://busy.test/a")
-    await host.poll("https://busy.test/b")
-    assert host.pauses()[0] >= 600.0 - 1e-6
+    skipped = await ask_every(host, "https://busy.test/a", 20.0, asks=2)
+    assert 600.0 <= host.pauses()[0] < 621.0
+    assert skipped >= 29
 
 
 async def test_a_host_that_keeps_failing_is_polled_less_and_less_often_until_it_answers() -> None:
     gate = HostGate(spacing=10.0)
     host = Host(gate)
     host.fail = lambda n: SourceUnavailable("HTTP 502") if n <= 6 else None
-    for _ in range(9):
-        await host.poll("https://down.test/codes")
-    pauses = host.pauses()
-    # One failure is forgiven; then a minute, two, four, eight, sixteen; then back to normal.
-    assert [round(p) for p in pauses] == [10, 60, 120, 240, 480, 960, 10, 10]
+    await ask_every(host, "https://down.test/codes", 10.0, asks=9)
+    # One failure is forgiven; then it rests a minute, two, four, eight, sixteen; then a
+    # success and the source's own pace again.
+    rests = [0, 60, 120, 240, 480, 960, 0, 0]
+    for pause, rest in zip(host.pauses(), rests, strict=True):
+        assert max(rest, 10.0) - 1e-6 <= pause < max(rest, 10.0) + 11.0, host.pauses()
     assert gate.failures("down.test") == 0
+    assert gate.resting_until("https://down.test/codes") is None
 
 
-async def test_a_429_without_retry_after_backs_off_at_once() -> None:
+async def test_a_429_without_retry_after_rests_the_host_at_once() -> None:
     host = Host(HostGate(spacing=10.0))
     host.fail = lambda n: SourceThrottled("HTTP 429") if n == 1 else None
-    await host.poll("https://busy.test/a")
-    await host.poll("https://busy.test/a")
-    assert host.pauses()[0] >= 60.0 - 1e-6
+    await ask_every(host, "https://busy.test/a", 10.0, asks=2)
+    assert 60.0 - 1e-6 <= host.pauses()[0] < 71.0
+
+
+async def test_the_schedule_waits_for_a_resting_host_instead_of_asking_it() -> None:
+    gate = HostGate(spacing=10.0)
+    asked: list[float] = []
+
+    async def poll(source: SourceConfig) -> int:
+        async with gate.turn(source.url) as turn:
+            asked.append(loop_time())
+            if len(asked) == 1:
+                turn.failure(retry_after=900.0, throttled=True)
+        return 0
+
+    schedule = PollSchedule(
+        [WIKI],
+        Cadence(),
+        poll,
+        clock=wall_clock,
+        rng=random.Random(4),
+        resting_until=lambda s: gate.resting_until(s.url),
+    )
+    await run(schedule, 1200)
+    # Asked once, then not before the 15 minutes it asked for (no skipped polls between).
+    assert asked[1] - asked[0] >= 900.0
+    assert all(57 <= b - a <= 63 for a, b in itertools.pairwise(asked[1:]))
