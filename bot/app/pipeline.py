@@ -106,8 +106,9 @@ class Pipeline:
     # Where pages are parsed: the daemon's worker processes (ParserPool); unset, a thread of
     # this process with `scrapers` (tools and tests that bring scrapers of their own).
     parser: PageParser | None = None
-    # Politeness per host; by default no spacing (tests, `run --once` of a few pages).
-    hosts: HostGate = field(default_factory=HostGate)
+    # Politeness per host (the composition root builds it from the settings); by default
+    # one request at a time per host and nothing more.
+    hosts: HostGate = field(default_factory=lambda: HostGate(backoff_start=0, backoff_max=0))
     _commits: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False, repr=False)
 
     async def poll_source(self, source: SourceConfig) -> CycleReport:

@@ -144,8 +144,10 @@ async def test_only_what_hoyoverse_accepts_is_announced(url: str, tmp_path: Path
             )
         daemon = await Daemon(env).start()
         try:
-            assert await poll(lambda: _logged(daemon, "cycle done"), 60), daemon.text[-3000:]
-            # The first cycle was a baseline; these five are news.
+            assert await poll(lambda: _logged(daemon, "poll codes-page: read"), 60), daemon.text[
+                -3000:
+            ]
+            # The first poll was a baseline; these five are news.
             site.pages["codes.txt"] = page(VALID, EXPIRED, INVALID, LATE, SILENT)
 
             async def late_sent() -> bool:
