@@ -34,6 +34,8 @@ Poll = Callable[[SourceConfig], Awaitable[int]]
 FIRST_ROUND_SECONDS = 10.0
 # The longest sleep of the loop when nothing is due (it wakes for every poll's end anyway).
 IDLE_SECONDS = 3600.0
+# How long polls cancelled at a stop are given to unwind.
+CANCEL_SECONDS = 5.0
 # Due times this close are taken as due now (timers may fire a hair early).
 _EPSILON = 0.001
 
@@ -121,7 +123,9 @@ class PollSchedule:
         _, pending = await asyncio.wait(polls, timeout=grace)
         for task in pending:
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:
+            # A poll stuck on a dead connection may take its time to unwind; not forever.
+            await asyncio.wait(pending, timeout=CANCEL_SECONDS)
 
     def burst(self, game: str) -> None:
         """Poll the game's official and wiki sources faster for the next `burst_seconds`."""
