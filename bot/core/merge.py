@@ -125,10 +125,29 @@ def merge_with_stored(
     others = [
         replace(
             listing,
-            codes=tuple(c for c in listing.codes if (listing.source.game, c.key) in wanted),
+            # Their word is a status; rewards and items come from what is read now.
+            codes=tuple(
+                replace(c, items=())
+                for c in listing.codes
+                if (listing.source.game, c.key) in wanted
+            ),
             first_success=False,
         )
         for listing in stored
         if listing.source.id not in fresh_ids
     ]
-    return merge([*fresh, *(o for o in others if o.codes)])
+    merged = merge([*fresh, *(o for o in others if o.codes)])
+    # Items stored with a code may name what a source read now leaves unnamed (HoYoLAB's
+    # icons and amounts, named by a guide read at another time).
+    named = {
+        (listing.source.game, c.key): c
+        for listing in stored
+        for c in listing.codes
+        if c.items and all(item.name for item in c.items)
+    }
+    return {
+        ident: replace(code, items=_items([ScrapedCode(code.code, items=code.items), known]))
+        if (known := named.get(ident)) is not None and not all(i.name for i in code.items)
+        else code
+        for ident, code in merged.items()
+    }

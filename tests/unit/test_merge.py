@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.diff import StoredCode, diff, status_after
 from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig, Trust
-from bot.core.merge import SourceCodes, merge
+from bot.core.merge import SourceCodes, merge, merge_with_stored
 from bot.core.normalize import normalize
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -213,3 +213,43 @@ def test_status_moves_forward_only() -> None:
     assert status_after(CodeStatus.UNKNOWN, CodeStatus.ACTIVE) is CodeStatus.ACTIVE
     assert status_after(CodeStatus.ACTIVE, CodeStatus.UNKNOWN) is CodeStatus.ACTIVE
     assert status_after(CodeStatus.UNKNOWN, CodeStatus.UNKNOWN) is CodeStatus.UNKNOWN
+
+
+# --- one source read now, the others' last word stored ------------------------------------
+
+
+def test_a_poll_merges_only_the_codes_read_now_with_the_others_last_statuses() -> None:
+    fresh = [listing(PAGE, ScrapedCode("OLDCODE111", CodeStatus.EXPIRED))]
+    stored = [
+        listing(WIKI, ScrapedCode("OLDCODE111", CodeStatus.ACTIVE), ScrapedCode("OTHER12345")),
+        listing(PAGE, ScrapedCode("OLDCODE111", CodeStatus.ACTIVE)),
+    ]
+    merged = merge_with_stored(fresh, stored)
+    assert list(merged) == [("genshin", "OLDCODE111")]
+    [code] = merged.values()
+    # The untrusted page's "expired" does not outweigh the wiki's last "active"; the page's
+    # own stored word is replaced by what it says now.
+    assert code.status is CodeStatus.ACTIVE
+    assert dict(code.sources) == {"page": CodeStatus.EXPIRED, "wiki": CodeStatus.ACTIVE}
+    assert not code.baseline
+
+
+def test_stored_items_name_what_an_official_source_leaves_unnamed_and_change_nothing_else() -> (
+    None
+):
+    unnamed = (RewardItem("", 60, "https://i/p.png"), RewardItem("", 10000, None))
+    named = (RewardItem("Primogem", 60), RewardItem("Mora", 10000))
+    stored = [listing(WIKI, ScrapedCode("LIVE12345", items=named))]
+    [code] = merge_with_stored(
+        [listing(LAB, ScrapedCode("LIVE12345", items=unnamed))], stored
+    ).values()
+    assert code.items == (
+        RewardItem("Primogem", 60, "https://i/p.png"),
+        RewardItem("Mora", 10000, None),
+    )
+    # Named items read now are kept as read, even where stored ones differ.
+    fixed = (RewardItem("Primogem", 80), RewardItem("Mora", 10000))
+    [again] = merge_with_stored(
+        [listing(WIKI, ScrapedCode("LIVE12345", items=fixed))], stored
+    ).values()
+    assert again.items == fixed

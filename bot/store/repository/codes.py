@@ -74,7 +74,8 @@ async def stored_codes(
 async def last_listings(
     session: AsyncSession, games: Iterable[str], *, besides: Collection[str] = ()
 ) -> dict[str, tuple[ScrapedCode, ...]]:
-    """What each source said in its latest stored listing of codes of `games`, by source id.
+    """What each source said in its latest stored listing of codes of `games`, by source id:
+    each code's status as that source gave it, and the code's items as stored.
 
     A source's latest listing is the links it stamped when it was last read (its
     `listed_at`); codes it listed before and no longer does are not in it. Sources in
@@ -85,7 +86,7 @@ async def last_listings(
         return {}
     rows = (
         await session.execute(
-            select(CodeSourceRow.source_id, CodeRow.code, CodeSourceRow.status)
+            select(CodeSourceRow.source_id, CodeRow.code, CodeSourceRow.status, CodeRow.items)
             .join(CodeRow, CodeRow.id == CodeSourceRow.code_id)
             .join(SourceRow, SourceRow.id == CodeSourceRow.source_id)
             .where(
@@ -100,9 +101,22 @@ async def last_listings(
         )
     ).all()
     listings: dict[str, list[ScrapedCode]] = {}
-    for source_id, code, status in rows:
-        listings.setdefault(source_id, []).append(ScrapedCode(code, CodeStatus(status)))
+    for source_id, code, status, items in rows:
+        listings.setdefault(source_id, []).append(
+            ScrapedCode(code, CodeStatus(status), items=items_from_json(items))
+        )
     return {source_id: tuple(codes) for source_id, codes in listings.items()}
+
+
+def items_from_json(raw: Any) -> tuple[RewardItem, ...]:
+    """Reward items as stored (JSON) back into domain data; anything else is no items."""
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        RewardItem(name=str(i.get("name", "")), amount=i.get("amount"), icon_url=i.get("icon_url"))
+        for i in raw
+        if isinstance(i, dict)
+    )
 
 
 def _items_json(items: Sequence[RewardItem]) -> list[dict[str, Any]]:

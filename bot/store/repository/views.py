@@ -6,7 +6,6 @@ Callers own the transaction; functions here never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +15,6 @@ from bot.core.domain import (
     AnnouncementKind,
     CodeStatus,
     CodeView,
-    RewardItem,
     Verification,
 )
 from bot.store.models import (
@@ -25,16 +23,7 @@ from bot.store.models import (
     CodeRow,
     CodeSourceRow,
 )
-
-
-def _items_from_json(raw: Any) -> tuple[RewardItem, ...]:
-    if not isinstance(raw, list):
-        return ()
-    return tuple(
-        RewardItem(name=str(i.get("name", "")), amount=i.get("amount"), icon_url=i.get("icon_url"))
-        for i in raw
-        if isinstance(i, dict)
-    )
+from bot.store.repository.codes import items_from_json
 
 
 def _view(row: CodeRow, sources: Sequence[str]) -> CodeView:
@@ -43,7 +32,7 @@ def _view(row: CodeRow, sources: Sequence[str]) -> CodeView:
         code=row.code,
         status=CodeStatus(row.status),
         rewards=row.rewards,
-        items=_items_from_json(row.items),
+        items=items_from_json(row.items),
         first_seen=row.first_seen,
         last_seen=row.last_seen,
         expires_at=row.expires_at,
