@@ -27,6 +27,8 @@ from bot.app.settings import Role, Settings
 from bot.app.subscribers import read_subscribers, sync_subscribers
 from bot.app.verifier import Verifier, VerifierTask, policy_from, verify_new_codes
 from bot.core.catalog import Catalog, load_catalog
+from bot.core.domain import Platform, SourceConfig, Trust
+from bot.site.icons import IconStore
 from bot.site.publish import SitePublisher
 from bot.store import database
 from notifiers.delivery import DeliveryWorker, RetryPolicy
