@@ -23,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +45,8 @@ _PRELOAD = ["scrapers", "scrapers.extract", "bot.app.parsing"]
 _TRIES_AFTER_A_DEATH = 2
 
 _CRASHED = "parser crashed: its worker process died"
+# How often a worker checks that the daemon that started it still runs.
+ORPHAN_CHECK_SECONDS = 1.0
 
 # The codes a page gave and the CPU seconds its parse took.
 Parsed = tuple[list[ScrapedCode], float]
@@ -82,9 +86,35 @@ def parse_page(body: bytes, game: Game, source: SourceConfig) -> Parsed:
     return codes, time.process_time() - started
 
 
-def _start_worker(log_level: str, as_json: bool) -> None:
+def _start_worker(log_level: str, as_json: bool, daemon_pid: int) -> None:
     # A worker's log lines (a parser's warnings) go to the same stderr, in the same format.
     configure_logging(log_level, as_json=as_json)
+    threading.Thread(
+        target=_exit_with, args=(daemon_pid, os.getppid()), name="orphan-watch", daemon=True
+    ).start()
+
+
+def _exit_with(daemon_pid: int, parent_pid: int) -> None:
+    """End the worker when the daemon is gone, however it ended.
+
+    A daemon killed with SIGKILL cannot stop its pool, and a worker waiting for its next page
+    would wait forever (holding the daemon's stderr open, among other things). The fork
+    server exits with the daemon, so a worker is orphaned when its parent changes.
+    """
+    while True:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+        if os.getppid() != parent_pid or not _alive(daemon_pid):
+            os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ParserPool:
@@ -154,7 +184,7 @@ class ParserPool:
                 max_workers=self.workers,
                 mp_context=self._context,
                 initializer=_start_worker,
-                initargs=(level, as_json),
+                initargs=(level, as_json, os.getpid()),
             )
             self._ready = asyncio.wrap_future(self._executor.submit(_ready))
         return self._executor, self._ready

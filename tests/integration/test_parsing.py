@@ -4,8 +4,11 @@ never waits for a parser, and stopping never waits either."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +99,66 @@ async def test_pages_wait_for_a_free_worker_and_their_clock_starts_then() -> Non
         assert all([c.code for c in codes] == ["GENSHINGIFT"] for codes, _ in results)
     finally:
         parsers.stop()
+
+
+_KILLED_DAEMON = """
+import asyncio, os, sys
+from bot.app.parsing import ParserPool
+from bot.core.catalog import load_catalog
+from bot.core.domain import SourceConfig
+
+async def main() -> None:
+    pool = ParserPool(workers=2, time_limit=30)
+    source = SourceConfig(id="p", kind="page", game="genshin", url="https://p.test/")
+    await pool.parse(source, b"Redeem code GENSHINGIFT", load_catalog().game("genshin"))
+    print(os.getpid(), flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_workers_end_when_the_daemon_is_killed() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _KILLED_DAEMON, stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), 60)
+    daemon = int(line)
+    workers = [p for p in _children_of(daemon, deep=True) if p != daemon]
+    assert workers, "the pool started no worker process"
+    process.send_signal(signal.SIGKILL)
+    # The wait ends once the daemon's pipes close too: a worker left behind holds them open.
+    try:
+        await asyncio.wait_for(process.wait(), 20)
+    except TimeoutError:
+        raise AssertionError("worker processes outlived the killed daemon") from None
+    deadline = time.monotonic() + 15
+    while any(_running(p) for p in workers):
+        assert time.monotonic() < deadline, "worker processes outlived the killed daemon"
+        await asyncio.sleep(0.2)
+
+
+def _children_of(pid: int, *, deep: bool) -> list[int]:
+    """Process ids below `pid` (from /proc), its grandchildren too with `deep`."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    if deep:
+        found += [g for child in list(found) for g in _children_of(child, deep=True)]
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
