@@ -49,7 +49,11 @@ async def test_two_processes_share_the_delivery_and_only_one_scrapes(
         site.pages["codes.txt"] = Page(b"Redeem code: NOTHINGNEW1 (expired)", "text/plain")
         fleet = build_world(dc, PER_PLATFORM, PER_PLATFORM)
         queued = await seed(scale_db, fleet)
-        env = daemon_environment(tmp_path, scale_db, tg, dc, CODECAST_SCRAPE_INTERVAL="2")
+        # A lease longer than the harness's 3 s: nobody dies here, and a process stalled a few
+        # seconds on a busy machine must not see its rows taken over and sent twice.
+        env = daemon_environment(
+            tmp_path, scale_db, tg, dc, CODECAST_SCRAPE_INTERVAL="2", CODECAST_DELIVERY_LEASE="20"
+        )
         source = (
             f'\n[[sources]]\nid = "one-page"\nkind = "page"\ngame = "genshin"\n'
             f'url = "{site.url("codes.txt")}"\n'
