@@ -116,9 +116,12 @@ class Pipeline:
         started = self.clock()
         async with self.sessions.begin() as session:
             state = await repository.source_state(session, source.id)
-            if state is None:
-                # A source new to the database: the catalog's other new ones join it.
+        if state is None:
+            # A source new to the database: the catalog's other new ones join it, one poll
+            # at a time (the first polls of a fresh database come together).
+            async with self._commits, self.sessions.begin() as session:
                 await repository.sync_sources(session, self.catalog.sources)
+                state = await repository.source_state(session, source.id)
         outcome = await self.read_source(source, state)
         report = await self._commit(started, (outcome,), {source.id: state} if state else {})
         _log_report(f"poll {source.id}", report)

@@ -222,3 +222,18 @@ async def test_a_poll_records_its_validators_and_costs(
     # source counts nothing against it.
     assert others is not None
     assert (others.polls, others.requests, others.last_attempt) == (0, 0, None)
+
+
+async def test_the_first_polls_of_a_fresh_database_may_come_together(
+    pipeline: Pipeline, scraper: ListScraper, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    for source in pipeline.catalog.sources:
+        scraper.pages[source.id] = [{"code": "OLDCODE111"}]
+    reports = await asyncio.gather(*(pipeline.poll_source(s) for s in pipeline.catalog.sources))
+    assert all(r.read and not r.failed for r in reports)
+    assert sum(r.new_codes for r in reports) == 1
+    assert all(r.announcements == {} for r in reports)  # each one a baseline
+    async with sessions() as session:
+        rows = {s.id: s for s in await repository.source_health(session)}
+    assert set(rows) == {s.id for s in pipeline.catalog.sources}
+    assert all(row.polls == 1 for row in rows.values())
