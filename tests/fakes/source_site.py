@@ -26,6 +26,8 @@ class FixtureSite:
 
     pages: dict[str, Page] = field(default_factory=dict)
     delay: float = 0.0
+    # Off: no ETag, every answer whole (as some APIs do).
+    etags: bool = True
     requests: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -53,6 +55,8 @@ class FixtureSite:
             return web.Response(status=404, text="not found")
         if page.status != 200:
             return web.Response(status=page.status, text="error")
+        if not self.etags:
+            return web.Response(body=page.body, headers={"Content-Type": page.content_type})
         etag = '"' + hashlib.sha256(page.body).hexdigest()[:16] + '"'
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
