@@ -147,7 +147,14 @@ class Daemon:
 
     async def start(self) -> Daemon:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=self.env, stderr=asyncio.subprocess.PIPE
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=self.env,
+            stderr=asyncio.subprocess.PIPE,
+            # A group of its own, so that a kill takes its parser processes too.
+            start_new_session=True,
         )
         self._reader = asyncio.create_task(self._read())
         return self
@@ -159,8 +166,10 @@ class Daemon:
             self.log += line
 
     def kill(self) -> None:
+        """SIGKILL to the daemon and the processes it started, as when its machine dies:
+        a parser process left behind would keep the log pipe open."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        os.killpg(self.process.pid, signal.SIGKILL)
 
     async def stop(self) -> int:
         assert self.process is not None
