@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -23,6 +23,8 @@ from bot.core.domain import Platform
 from notifiers.apprise.settings import AppriseSettings
 from notifiers.discord.settings import DiscordSettings
 from notifiers.discord_webhook.settings import DiscordWebhookSettings
+from notifiers.moderation import MODERATION_CHECK_SECONDS
+from notifiers.reports import Announced, ReportRules
 from notifiers.service import ChatService
 from notifiers.targets import MAX_FAILURES
 from notifiers.telegram.settings import TelegramSettings
@@ -41,6 +43,11 @@ class PlatformParts:
     expiry_check: float
     # Failed attempts in a row after which a target named by a URL is disabled.
     target_max_failures: int = MAX_FAILURES
+    # How players' reports are taken and moderated, and how often the moderation chat is
+    # looked after; `on_announced` is told of the deliveries an approval queued.
+    reports: ReportRules = field(default_factory=ReportRules)
+    moderation_check: float = MODERATION_CHECK_SECONDS
+    on_announced: Announced | None = None
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,13 @@ from bot.app.subscribers import read_subscribers, sync_subscribers
 from bot.app.verifier import Verifier, VerifierTask, policy_from, verify_new_codes
 from bot.core.catalog import Catalog, load_catalog
 from bot.core.domain import Platform, SourceConfig, Trust
+from bot.core.submission import Limits, parse_moderators
 from bot.site.icons import IconStore
 from bot.site.publish import SitePublisher
 from bot.store import database
 from notifiers.delivery import DeliveryWorker, RetryPolicy
 from notifiers.registry import PlatformParts, build_platforms
+from notifiers.reports import Announced, ReportRules
 from notifiers.service import ChatService
 from scrapers import SCRAPERS
 from scrapers.base import Fetcher
@@ -124,6 +126,13 @@ class App:
             for worker in self.workers:
                 worker.wake()
 
+    async def announced(self, deliveries: int) -> None:
+        """A moderator approved a report: show it on the site, send it."""
+        await self.publish()
+        if deliveries:
+            for worker in self.workers:
+                worker.wake()
+
     async def publish(self) -> None:
         """Write the site; a failure is logged in one line and the next cycle writes it."""
         async with self._publishing:
@@ -155,8 +164,26 @@ class App:
         await self.engine.dispose()
 
 
+def report_rules(settings: Settings) -> ReportRules:
+    """How players' reports are taken, from the settings."""
+    return ReportRules(
+        moderators=parse_moderators(settings.moderators),
+        limits=Limits(
+            per_user=settings.submit_per_user,
+            per_chat=settings.submit_per_chat,
+            window=timedelta(seconds=settings.submit_window),
+            ignore_after=settings.submit_ignore_after,
+        ),
+        verification=settings.verify_accounts_file is not None,
+        verify_wait=timedelta(seconds=settings.verify_wait),
+    )
+
+
 def build_services(
-    settings: Settings, catalog: Catalog, sessions: async_sessionmaker[AsyncSession]
+    settings: Settings,
+    catalog: Catalog,
+    sessions: async_sessionmaker[AsyncSession],
+    on_announced: Announced | None = None,
 ) -> list[ChatService]:
     """The chat platforms that are on (a token set); the others are off, with one line each."""
     parts = PlatformParts(
@@ -165,6 +192,9 @@ def build_services(
         utc_now,
         settings.expiry_check,
         target_max_failures=settings.target_max_failures,
+        reports=report_rules(settings),
+        moderation_check=settings.moderation_check,
+        on_announced=on_announced,
     )
     return build_platforms(settings, parts)
 
@@ -269,7 +299,7 @@ async def build_app(
         log.info("verification is off: CODECAST_VERIFY_ACCOUNTS_FILE is not set")
     try:
         if with_services and settings.role is not Role.SCHEDULER:
-            app.services = build_services(settings, catalog, sessions)
+            app.services = build_services(settings, catalog, sessions, app.announced)
         app.workers = [
             DeliveryWorker(
                 sessions,

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.submission import parse_moderators
 from notifiers.apprise.settings import AppriseSettings
 from notifiers.discord.settings import DiscordSettings
 from notifiers.discord_webhook.settings import DiscordWebhookSettings
@@ -122,6 +123,17 @@ class CoreSettings(BaseSettings):
     target_max_failures: int = Field(default=20, gt=0, alias="CODECAST_TARGET_MAX_FAILURES")
     subscribers_file: Path | None = Field(default=None, alias="CODECAST_SUBSCRIBERS_FILE")
 
+    # Players' reports (/submit): who moderates (`telegram:<user id>` and `discord:<user or
+    # role id>`, separated by commas or spaces), how many reports one person and one chat
+    # may make per window, after how many rejected reports a reporter is ignored, and how
+    # often the bots look after their moderation chat.
+    moderators: str = Field(default="", alias="CODECAST_MODERATORS")
+    submit_per_user: int = Field(default=5, ge=0, alias="CODECAST_SUBMIT_PER_USER")
+    submit_per_chat: int = Field(default=20, ge=0, alias="CODECAST_SUBMIT_PER_CHAT")
+    submit_window: float = Field(default=3600.0, gt=0, alias="CODECAST_SUBMIT_WINDOW")
+    submit_ignore_after: int = Field(default=3, gt=0, alias="CODECAST_SUBMIT_IGNORE_AFTER")
+    moderation_check: float = Field(default=5.0, gt=0, alias="CODECAST_MODERATION_CHECK")
+
     @field_validator("indexnow_key", "user_agent_override", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -136,6 +148,12 @@ class CoreSettings(BaseSettings):
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @field_validator("moderators")
+    @classmethod
+    def _readable_moderators(cls, value: str) -> str:
+        parse_moderators(value)  # a clear error at start, not at the first report
+        return value
 
     @property
     def is_sqlite(self) -> bool:

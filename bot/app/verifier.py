@@ -35,6 +35,7 @@ from bot.core.verification import (
     uses_family,
 )
 from bot.store import verify_queue
+from bot.store.repository import submissions
 from scrapers.verify import (
     Account,
     Answer,
@@ -251,7 +252,7 @@ class Verifier:
 
     async def _release(self, session: AsyncSession, now: datetime) -> dict[int, int]:
         verifying = await verify_queue.verifying_games(session)
-        return await verify_queue.release_held(
+        released = await verify_queue.release_held(
             session,
             verifiable=self.verifiable,
             verifying=verifying - self._games_out(),
@@ -259,6 +260,9 @@ class Verifier:
             now=now,
             policy=self.policy,
         )
+        # Players' reports follow their code's verdict at once (the reporter's record too).
+        await submissions.follow_verification(session, now, now - self.policy.wait)
+        return released
 
     def _games_out(self) -> frozenset[str]:
         """Games no account in this process can check any more."""

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.domain import (
+    PLAYERS,
     CodeStatus,
     SourceConfig,
 )
@@ -88,7 +89,11 @@ def diff(
 
 
 def confirmed(source_ids: set[str], sources: Mapping[str, SourceConfig]) -> bool:
-    """Today's trust rule: listed by two sources, or by one that announces alone."""
+    """Today's trust rule: listed by two sources, or by one that announces alone.
+
+    Players' reports never count: they wait for a verdict or a moderator instead.
+    """
+    source_ids = source_ids - {PLAYERS.id}
     if len(source_ids) >= 2:
         return True
     return any(sources[s].announces_alone for s in source_ids if s in sources)

@@ -23,6 +23,8 @@ class Trust(StrEnum):
     OFFICIAL = "official"
     CURATED = "curated"
     PAGE = "page"
+    # Reported by a player: announced only after verification or a moderator's approval.
+    SUBMITTED = "submitted"
 
 
 class Verification(StrEnum):
@@ -139,6 +141,8 @@ class SourceConfig:
 
     @property
     def announces_alone(self) -> bool:
+        if self.trust is Trust.SUBMITTED:
+            return False
         return self.trust is not Trust.PAGE or self.trusted
 
     @property
@@ -148,6 +152,18 @@ class SourceConfig:
         if self.name:
             return self.name
         return SOURCE_KIND_NAMES.get(self.kind) or urlsplit(self.url).hostname or self.id
+
+
+# The source of the codes players report (bot/core/submission.py): never in the catalog, never
+# counted towards confirming a code, listed on the site as "reported by players".
+PLAYERS = SourceConfig(
+    id="players",
+    kind="submitted",
+    game="",
+    url="",
+    trust=Trust.SUBMITTED,
+    name="reported by players",
+)
 
 
 @dataclass(frozen=True)
@@ -207,6 +223,9 @@ class CodeView:
     # What HoYoverse's redeem endpoint last said (unverified where it cannot be asked).
     verification: Verification = Verification.UNVERIFIED
     verified_at: datetime | None = None
+    # Set when a player reported it: the name they asked to be credited with, or "" for
+    # "a player" (names are never shown unless the reporter opted in).
+    credit: str | None = None
 
 
 @dataclass(frozen=True)

@@ -310,3 +310,71 @@ class BoardRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ended_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SubmissionRow(Base):
+    """A code a player reported (bot/core/submission.py): who, where, and what became of it.
+
+    The reporter's platform user id is kept to count their reports and to block them; it is
+    never shown, and their name only when they opted in (`credit`).
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_code", "game", "code_key"),
+        Index("ix_submissions_reporter", "platform", "reporter_id", "created_at"),
+        Index("ix_submissions_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    game: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(64))
+    code_key: Mapped[str] = mapped_column(String(64))
+    rewards: Mapped[str] = mapped_column(Text, default="")
+    platform: Mapped[str] = mapped_column(String(16))
+    reporter_id: Mapped[str] = mapped_column(ChatId)
+    chat_id: Mapped[str | None] = mapped_column(ChatId)
+    space_id: Mapped[str | None] = mapped_column(ChatId)
+    # The name to credit, set only when the reporter opted in.
+    credit: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    # The code row once there is one (a report being verified, or an approved one).
+    code_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id", ondelete="SET NULL"))
+    # "verification", "operator" or "<platform>:<user id>", with the name shown for it.
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_name: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ReporterRow(Base):
+    """A reporter a moderator blocked: their reports are no longer taken."""
+
+    __tablename__ = "reporters"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ChatId, primary_key=True)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_by: Mapped[str | None] = mapped_column(String(100))
+    blocked_at: Mapped[datetime | None]
+
+
+class ModerationPostRow(Base):
+    """Where a waiting report was posted for moderators, and what the post shows now.
+
+    The row is inserted before the post is sent (its key makes that the claim, so one
+    process posts it); `message_id` is set once it is sent, and `shown` follows the report's
+    state as the post is edited.
+    """
+
+    __tablename__ = "moderation_posts"
+
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ChatId)
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    shown: Mapped[str] = mapped_column(String(16))
+    posted_at: Mapped[datetime]

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import discord
 from discord.utils import escape_markdown, escape_mentions
@@ -23,8 +22,8 @@ from bot.core.domain import (
     CodeView,
     Game,
     Verification,
-    code_key,
 )
+from bot.core.redeem import NotACode, RedeemTarget, Unreadable
 from bot.core.rewards import rewards_text
 from bot.core.text import clip
 
@@ -417,50 +416,13 @@ def subscriptions_text(lines: Sequence[SubscriptionLine]) -> list[str]:
 # --- /redeem -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RedeemTarget:
-    game: Game
-    code: str
-    url: str | None
-
-
-class NotACode(ValueError):
-    """The text is neither a code of a known game nor a gift link with a code in it."""
-
-
-def code_from_text(text: str) -> tuple[str, str | None]:
-    """The code in a pasted code or gift link, and the link's host when it was a link."""
-    text = text.strip().strip("<>")
-    parts = urlsplit(text)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        query = {k.lower(): v for k, v in parse_qs(parts.query).items()}
-        values = query.get("code") or query.get("cdkey") or []
-        if not values or not values[0].strip():
-            raise NotACode("That link has no `?code=` in it.")
-        return values[0].strip(), parts.hostname
-    return text, None
-
-
-def redeem_targets(
-    text: str, games: Sequence[Game], *, game_id: str | None = None
-) -> list[RedeemTarget]:
-    """Where a code can be redeemed: one target per game the code (or link) can belong to."""
-    code, host = code_from_text(text)
-    candidates = [g for g in games if game_id is None or g.id == game_id]
-    if host is not None and game_id is None:
-        same_host = [
-            g for g in candidates if g.redeem_url and urlsplit(g.redeem_url).hostname == host
-        ]
-        candidates = same_host or candidates
-    matching = [g for g in candidates if g.matches(code) and code_key(code) not in g.stopwords]
-    if not matching:
-        if game_id is not None and candidates:
-            raise NotACode(
-                f"`{_NOT_CODE.sub('', code)[:MAX_CODE_LENGTH]}` does not look like a "
-                f"{candidates[0].name} code."
-            )
-        raise NotACode("That does not look like a code of any game I know.")
-    return [RedeemTarget(g, code, g.redeem_link(code)) for g in matching]
+def not_a_code_text(error: NotACode) -> str:
+    """Why a pasted text is no code, in Discord's Markdown."""
+    if error.reason is Unreadable.LINK_WITHOUT_CODE:
+        return "That link has no `?code=` in it."
+    if error.reason is Unreadable.NOT_THE_GAMES_PATTERN and error.game is not None:
+        return f"`{error.code}` does not look like a {inert(error.game.name)} code."
+    return error.plain()
 
 
 def redeem_text(targets: Sequence[RedeemTarget]) -> str:

@@ -15,16 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
 from bot.core.domain import Game, Platform
+from bot.core.redeem import NotACode, redeem_targets
 from bot.store import repository
 from notifiers.discord.format import (
     ROLE_OPTION,
-    NotACode,
     RedeemButton,
     SubscriptionLine,
     codes_messages,
     inert,
+    not_a_code_text,
     redeem_target_buttons,
-    redeem_targets,
     redeem_text,
     role_to_ping,
     subscriptions_text,
@@ -374,7 +374,7 @@ class DiscordCommands:
         try:
             targets = redeem_targets(code, list(self.catalog.games.values()), game_id=game)
         except NotACode as exc:
-            raise CommandRefused(str(exc)) from None
+            raise CommandRefused(not_a_code_text(exc)) from None
         await interaction.response.send_message(
             redeem_text(targets),
             view=link_view(redeem_target_buttons(targets)),

@@ -35,6 +35,10 @@ class DiscordSettings(BaseSettings):
     discord_channel_window: float = Field(
         default=5.0, gt=0, alias="CODECAST_DISCORD_CHANNEL_WINDOW"
     )
+    # The channel where reports waiting for a moderator are posted; unset: nowhere.
+    discord_moderation_channel: int | None = Field(
+        default=None, alias="CODECAST_MODERATION_DISCORD_CHANNEL"
+    )
     discord_max_ratelimit_wait: float = Field(
         default=30.0, ge=30.0, alias="CODECAST_DISCORD_MAX_RATELIMIT_WAIT"
     )
@@ -55,7 +59,9 @@ class DiscordSettings(BaseSettings):
             return [int(part) for part in text.split(",") if part.strip()]
         return value
 
-    @field_validator("discord_test_guild_id", "discord_shard_count", mode="before")
+    @field_validator(
+        "discord_test_guild_id", "discord_shard_count", "discord_moderation_channel", mode="before"
+    )
     @classmethod
     def _empty_number_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.core.catalog import Catalog
 from bot.core.domain import Game
 from bot.core.language import Words, english
+from bot.core.submission import CREDIT_WORD
 from notifiers.telegram.format import clip
 
 ALL_WORDS = frozenset({"all", "*", "every", "everything"})
@@ -101,3 +102,34 @@ def unknown_games_text(
         words=quoted,
         ids=separator.join(catalog.games),
     )
+
+
+@dataclass(frozen=True)
+class SubmitArguments:
+    """`/submit GAME CODE [rewards…] [credit]`, read: the game (None when not named, as with a
+    bare redeem link), the code or link, the rewards, whether the reporter wants credit."""
+
+    game: Game | None
+    text: str
+    rewards: str = ""
+    credit: bool = False
+    # The words that should have named a game and did not.
+    unknown: str | None = None
+
+
+def read_submission(catalog: Catalog, args: Sequence[str]) -> SubmitArguments | None:
+    """None without arguments (the usage is the answer)."""
+    words = [w for w in args if w]
+    if not words:
+        return None
+    credit = len(words) > 1 and words[-1].casefold() == CREDIT_WORD
+    if credit:
+        words = words[:-1]
+    if len(words) == 1 or words[0].lower().startswith(("http://", "https://")):
+        return SubmitArguments(None, words[0], " ".join(words[1:]), credit)
+    # The longest run of leading words naming a game ("Honkai Star Rail CODE") wins.
+    for end in range(len(words) - 1, 0, -1):
+        game = find_game(catalog, " ".join(words[:end]))
+        if game is not None:
+            return SubmitArguments(game, words[end], " ".join(words[end + 1 :]), credit)
+    return SubmitArguments(None, words[1], " ".join(words[2:]), credit, unknown=words[0])

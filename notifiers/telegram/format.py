@@ -73,6 +73,17 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def inert(text: str) -> str:
+    """Text from a player or a page, escaped, and unable to mention anyone: Telegram links
+    `@name` by itself, so a word joiner after each `@` breaks the mention."""
+    return escape(text).replace("@", "@\u2060")
+
+
+def credit_text(credit: str) -> str:
+    """Who reported a code, as announcements say it: a name only if the player asked."""
+    return f"reported by {inert(clip(credit, 32))}" if credit else "reported by a player"
+
+
 def clip(text: str, limit: int) -> str:
     """Web text on one line, cut to at most `limit` characters."""
     return cut(one_line(text), limit)
@@ -112,7 +123,9 @@ def code_block(code: CodeView, now: datetime | None = None, words: Words | None 
         line += f" <i>{checked_text(code.verified_at, now, w)}</i>"
     lines = [line]
     if rewards := rewards_text(code, w):
-        lines.append(escape(rewards))
+        lines.append(inert(rewards))
+    if code.credit is not None:
+        lines.append(f"<i>{credit_text(code.credit)}</i>")
     if code.expires_at is not None and code.status is not CodeStatus.EXPIRED:
         lines.append(w._("<i>valid until %(date)s</i>", date=w.date(code.expires_at)))
     return "\n".join(lines)
@@ -239,6 +252,11 @@ def codes_message(
 # --- help, subscriptions, keyboards -----------------------------------------------------
 
 
+# Not in the catalogs yet: English in every language's menu until it is translated.
+SUBMIT_MENU = "Report a code you found: /submit game code [rewards]"
+SUBMIT_HELP = "/submit — report a code you found (<code>/submit genshin CODE</code>)"
+
+
 def commands(words: Words | None = None) -> tuple[tuple[str, str], ...]:
     """What Telegram shows in the command menu (setMyCommands), in this order."""
     w = words or english()
@@ -249,6 +267,7 @@ def commands(words: Words | None = None) -> tuple[tuple[str, str], ...]:
         ("unsubscribe", w._("Stop codes: /unsubscribe [game…|all]")),
         ("subscriptions", w._("What this chat gets")),
         ("language", w._("The language I speak in this chat")),
+        ("submit", SUBMIT_MENU),
     )
 
 
@@ -277,6 +296,8 @@ def start_message(games: Sequence[Game], words: Words | None = None) -> Message:
             "/unsubscribe — stop codes for a game\n"
             "/language — the language I speak here"
         )
+        + "\n"
+        + SUBMIT_HELP
         + "\n\n"
         + w._(
             "In groups only administrators can change what the group gets. For a channel, "
@@ -438,7 +459,13 @@ ALL_ON = "a"
 ALL_OFF = "n"
 SHOW_CODES = "c"
 LANGUAGE = "l"
-_ACTIONS = frozenset({TOGGLE, ALL_ON, ALL_OFF, SHOW_CODES, LANGUAGE})
+# A moderator's tap on a report (the target is the report's id; the game field says where:
+# "" a moderation post, "l" the /moderation list).
+MOD_APPROVE = "ma"
+MOD_REJECT = "mr"
+MOD_BLOCK = "mb"
+MOD_ACTIONS = frozenset({MOD_APPROVE, MOD_REJECT, MOD_BLOCK})
+_ACTIONS = frozenset({TOGGLE, ALL_ON, ALL_OFF, SHOW_CODES, LANGUAGE}) | MOD_ACTIONS
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from telegram.error import InvalidToken
 from bot.core.domain import Platform
 from bot.core.language import LANGUAGES, words
 from notifiers.expiry import ExpiryWatcher, stop_task
+from notifiers.moderation import ModerationWatcher, finish
 from notifiers.telegram.format import commands as command_menu
 from notifiers.telegram.handlers import TelegramApp, TelegramCommands
 from notifiers.telegram.sender import TelegramSender
@@ -97,6 +98,7 @@ class TelegramService:
         expiry: ExpiryWatcher | None = None,
         webhook: Webhook | None = None,
         poll_timeout: timedelta = POLL_TIMEOUT,
+        moderation: ModerationWatcher | None = None,
     ) -> None:
         self.application = application
         self.sender = sender
@@ -107,6 +109,9 @@ class TelegramService:
         self._initialized = False
         self._webhook_runner: web.AppRunner | None = None
         self._expiry_task: asyncio.Task[None] | None = None
+        # Posts players' reports for moderators; with the commands, like the expiry edits.
+        self.moderation = moderation
+        self._moderation_task: asyncio.Task[None] | None = None
 
     async def start(self, *, commands: bool = True) -> None:
         app = self.application
@@ -141,6 +146,10 @@ class TelegramService:
         if self.expiry is not None:
             # With the commands: there is one such process per bot, so each edit is made once.
             self._expiry_task = asyncio.create_task(self.expiry.run(), name="telegram-expiry")
+        if self.moderation is not None:
+            self._moderation_task = asyncio.create_task(
+                self.moderation.run(), name="telegram-moderation"
+            )
 
     async def _set_commands(self) -> None:
         """The command menu in English for everyone, and in each language codecast speaks
@@ -155,6 +164,9 @@ class TelegramService:
         self.sender.ready = False
         await stop_task(self._expiry_task)
         self._expiry_task = None
+        if self.moderation is not None:
+            await finish(self.moderation, self._moderation_task)
+        self._moderation_task = None
         if self._webhook_runner is not None:
             await self._webhook_runner.cleanup()
             self._webhook_runner = None

@@ -38,9 +38,19 @@ class TelegramSettings(BaseSettings):
         default=20.0, ge=0, alias="CODECAST_TELEGRAM_RATE_PER_GROUP"
     )  # messages per minute to one group or channel
     telegram_connections: int = Field(default=32, gt=0, alias="CODECAST_TELEGRAM_CONNECTIONS")
+    # Where reports waiting for a moderator are posted: a chat id (a group of moderators, or
+    # a moderator's private chat with the bot) or a channel's @username; unset: nowhere
+    # (moderators use /moderation).
+    telegram_moderation_chat: str | None = Field(
+        default=None, alias="CODECAST_MODERATION_TELEGRAM_CHAT"
+    )
 
     @field_validator(
-        "telegram_token", "telegram_webhook_url", "telegram_webhook_secret", mode="before"
+        "telegram_token",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        "telegram_moderation_chat",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

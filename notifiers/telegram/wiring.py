@@ -11,12 +11,15 @@ from telegram.ext import ApplicationBuilder
 from bot.core.catalog import Catalog
 from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
 from notifiers.limits import Rate
+from notifiers.moderation import MODERATION_CHECK_SECONDS, ModerationWatcher
 from notifiers.registry import PlatformParts
+from notifiers.reports import Announced, ReportDesk, ReportRules
 from notifiers.telegram.admin import AdminCache
 from notifiers.telegram.expiry import TelegramEditor
 from notifiers.telegram.handlers import TelegramApp, TelegramCommands
 from notifiers.telegram.limits import SendLimits, TelegramLimits
 from notifiers.telegram.ratelimit import TelegramRateLimiter
+from notifiers.telegram.reports import TelegramBoard, TelegramReports
 from notifiers.telegram.sender import TelegramSender
 from notifiers.telegram.service import TelegramService, Webhook, webhook_secret
 from notifiers.telegram.settings import TelegramSettings
@@ -86,6 +89,9 @@ def build_service(
     limits: TelegramLimits | None = None,
     expiry_check: float = EXPIRY_CHECK_SECONDS,
     flood: FloodRule | None = None,
+    reports: ReportRules | None = None,
+    moderation_check: float = MODERATION_CHECK_SECONDS,
+    on_announced: Announced | None = None,
 ) -> TelegramService:
     """Wire the bot once; nothing connects until `start()`."""
     webhook = None
@@ -103,19 +109,41 @@ def build_service(
     send_limits = SendLimits(limits or limits_from(settings))
     application = build_application(settings, send, poll, send_limits, flood)
     sender = TelegramSender(application.bot, catalog, sessions, clock=clock, limits=send_limits)
+    desk = ReportDesk(
+        catalog, sessions, clock=clock, rules=reports or ReportRules(), on_announced=on_announced
+    )
+    # First: the other commands end with a catch-all for commands they do not know.
+    TelegramReports(desk, catalog).register(application)
     commands = TelegramCommands(catalog, sessions, clock=clock, admins=AdminCache(application.bot))
     commands.register(application)
+    chat = settings.telegram_moderation_chat
+    moderation = ModerationWatcher(
+        desk,
+        sessions,
+        board=TelegramBoard(application.bot, catalog, chat) if chat else None,
+        clock=clock,
+        interval=moderation_check,
+    )
     expiry = ExpiryWatcher(
         TelegramEditor(application.bot, catalog),
         sessions,
         clock=clock,
         interval=expiry_check,
     )
-    return TelegramService(application, sender, commands, expiry=expiry, webhook=webhook)
+    return TelegramService(
+        application, sender, commands, expiry=expiry, webhook=webhook, moderation=moderation
+    )
 
 
 def build(settings: TelegramSettings, parts: PlatformParts) -> TelegramService:
     """The registry's entry: the bot as the settings describe it."""
     return build_service(
-        settings, parts.catalog, parts.sessions, parts.clock, expiry_check=parts.expiry_check
+        settings,
+        parts.catalog,
+        parts.sessions,
+        parts.clock,
+        expiry_check=parts.expiry_check,
+        reports=parts.reports,
+        moderation_check=parts.moderation_check,
+        on_announced=parts.on_announced,
     )

@@ -29,6 +29,9 @@ TABLES = {
     "verify_families",
     "targets",
     "boards",
+    "submissions",
+    "reporters",
+    "moderation_posts",
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.catalog import load_catalog
 from bot.core.domain import MAX_REWARDS_LENGTH, Announcement, CodeStatus, CodeView, RewardItem
+from bot.core.redeem import NotACode, code_from_text, redeem_targets
 from notifiers.discord.format import (
     MAX_BUTTONS_PER_MESSAGE,
     MAX_BUTTONS_PER_ROW,
@@ -17,16 +18,14 @@ from notifiers.discord.format import (
     MAX_EMBEDS_PER_MESSAGE,
     MAX_FIELD_VALUE_CHARS,
     MAX_FIELDS_PER_EMBED,
-    NotACode,
     SubscriptionLine,
     action_rows,
     announcement_message,
-    code_from_text,
     codes_messages,
     inert,
     message_chars,
+    not_a_code_text,
     redeem_target_buttons,
-    redeem_targets,
     subscriptions_text,
 )
 
@@ -284,6 +283,11 @@ def test_code_is_taken_from_a_pasted_gift_link() -> None:
         "x.example",
     )
     assert code_from_text("GENSHINGIFT") == ("GENSHINGIFT", None)
+    # Single-page gift sites put the query after the fragment.
+    assert code_from_text("https://gift.example/#/redeem?code=HASHED123") == (
+        "HASHED123",
+        "gift.example",
+    )
 
 
 def test_gift_link_without_a_code_is_refused() -> None:
@@ -310,10 +314,14 @@ def test_bare_code_gets_a_link_for_every_game_it_can_belong_to() -> None:
 def test_named_game_and_code_that_does_not_fit_it() -> None:
     (target,) = redeem_targets("ABCDEF123", list(CATALOG.games.values()), game_id="genshin")
     assert target.url == "https://genshin.hoyoverse.com/en/gift?code=ABCDEF123"
-    with pytest.raises(NotACode, match="Genshin Impact"):
+    with pytest.raises(NotACode, match="Genshin Impact") as wrong:
         redeem_targets("no", list(CATALOG.games.values()), game_id="genshin")
-    with pytest.raises(NotACode):
+    assert not_a_code_text(wrong.value) == "`no` does not look like a Genshin Impact code."
+    with pytest.raises(NotACode) as hostile:
         redeem_targets("@everyone!!", list(CATALOG.games.values()))
+    # Nothing of the text is repeated back but the characters a code has.
+    assert hostile.value.code == "everyone"
+    assert not_a_code_text(hostile.value) == "That does not look like a code of any game I know."
 
 
 # --- edits when codes expire ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
+    PLAYERS,
     Announcement,
     AnnouncementKind,
     CodeStatus,
@@ -24,9 +25,10 @@ from bot.store.models import (
     CodeSourceRow,
 )
 from bot.store.repository.codes import items_from_json
+from bot.store.repository.submissions import credits
 
 
-def _view(row: CodeRow, sources: Sequence[str]) -> CodeView:
+def _view(row: CodeRow, sources: Sequence[str], credit: str | None = None) -> CodeView:
     return CodeView(
         game=row.game,
         code=row.code,
@@ -39,6 +41,7 @@ def _view(row: CodeRow, sources: Sequence[str]) -> CodeView:
         sources=tuple(sorted(sources)),
         verification=Verification(row.verification),
         verified_at=row.verified_at,
+        credit=credit,
     )
 
 
@@ -46,10 +49,18 @@ async def public_codes(session: AsyncSession, game: str | None = None) -> list[C
     """Every settled code, and those being checked with HoYoverse, newest first.
 
     Codes waiting for a second source are not shown; codes waiting for their verdict are
-    (as "checking").
+    (as "checking"), unless only a player reported them.
     """
+    # A code only a player reported is not shown before it is decided.
+    listed = (
+        select(CodeSourceRow.code_id)
+        .where(CodeSourceRow.code_id == CodeRow.id, CodeSourceRow.source_id != PLAYERS.id)
+        .exists()
+    )
     checking = and_(
-        CodeRow.verification == str(Verification.PENDING), CodeRow.verify_next_at.is_not(None)
+        CodeRow.verification == str(Verification.PENDING),
+        CodeRow.verify_next_at.is_not(None),
+        listed,
     )
     query = select(CodeRow).where(or_(CodeRow.announced_at.is_not(None), checking))
     if game is not None:
@@ -87,7 +98,9 @@ async def _views(session: AsyncSession, rows: Sequence[CodeRow]) -> list[CodeVie
     by_code: dict[int, list[str]] = {}
     for code_id, source_id in links:
         by_code.setdefault(code_id, []).append(source_id)
-    return [_view(r, by_code.get(r.id, [])) for r in rows]
+    reported = [code_id for code_id, found in by_code.items() if PLAYERS.id in found]
+    credited = await credits(session, reported)
+    return [_view(r, by_code.get(r.id, []), credited.get(r.id)) for r in rows]
 
 
 async def load_announcement(session: AsyncSession, announcement_id: int) -> Announcement | None:
