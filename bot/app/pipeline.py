@@ -76,6 +76,8 @@ class CycleReport:
     queued_for_verification: int = 0
     # Source id -> codes (not expired) it lists for the first time; a baseline counts none.
     first_listed: Mapping[str, int] = field(default_factory=dict)
+    # Reminder announcements of codes about to expire (among `announcements`).
+    reminders: int = 0
 
     @property
     def failed(self) -> tuple[SourceOutcome, ...]:
@@ -195,15 +197,20 @@ class Pipeline:
                 session, held, merged, now, listed_by={listing.source.id for listing in fresh}
             )
             queued, released = await self._queue_for_verification(session, changes, verifying, now)
+        # Codes about to expire: one reminder per game, once, to whoever asked for them (in
+        # the commits' turn, so that two polls never queue the same reminder).
+        async with self._commits, self.sessions.begin() as session:
+            reminders = await repository.remind_expiring(session, self.clock())
         return CycleReport(
             started_at=started,
             outcomes=outcomes,
             new_codes=applied.new_codes,
             newly_expired=applied.newly_expired,
-            announcements={**applied.announcements, **released},
+            announcements={**applied.announcements, **released, **reminders},
             parse_seconds=sum(o.parse_seconds for o in outcomes),
             queued_for_verification=queued,
             first_listed=first_listings(fresh, stored),
+            reminders=len(reminders),
         )
 
     async def _verifying(self, session: AsyncSession) -> frozenset[str]:

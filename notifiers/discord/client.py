@@ -158,5 +158,12 @@ class CodecastClient(discord.AutoShardedClient):
                 reason="channel deleted",
                 now=self.clock(),
             )
+            await repository.end_chat_boards(
+                session,
+                Platform.DISCORD,
+                str(channel.id),
+                reason="channel deleted",
+                now=self.clock(),
+            )
         if ended:
             log.info("discord: channel %s deleted; %d subscriptions ended", channel.id, ended)

@@ -18,6 +18,7 @@ from discord.utils import escape_markdown, escape_mentions
 from bot.core.domain import (
     MAX_CODE_LENGTH,
     Announcement,
+    AnnouncementKind,
     CodeStatus,
     CodeView,
     Game,
@@ -178,7 +179,7 @@ class EmbedPlan:
     omitted: int
 
 
-def _fill_embeds(
+def fill_embeds(
     codes: Sequence[CodeView],
     game: Game,
     *,
@@ -222,7 +223,7 @@ def _game_embed(game: Game, title: str) -> discord.Embed:
     return discord.Embed(title=clip(inert(title), MAX_TITLE_CHARS), colour=game.color)
 
 
-def _in_game_note(game: Game) -> str | None:
+def in_game_note(game: Game) -> str | None:
     """How to redeem a game's codes when there is no web page for it."""
     return game.note if game.redeem_url is None else None
 
@@ -270,7 +271,16 @@ def allowed_mentions(role_id: str | None) -> dict[str, Any]:
     return {"parse": [], "roles": [role_id] if role_id else [], "replied_user": False}
 
 
-def announcement_title(game: Game, count: int, *, expired: bool = False) -> str:
+def announcement_title(
+    game: Game,
+    count: int,
+    *,
+    expired: bool = False,
+    kind: AnnouncementKind = AnnouncementKind.NEW,
+) -> str:
+    if kind is AnnouncementKind.REMINDER:
+        what = "A code expires" if count == 1 else f"{count} codes expire"
+        return f"{what} within 24 hours: {game.name}"
     title = f"New {game.name} code" if count == 1 else f"{count} new {game.name} codes"
     return f"{title} (expired)" if expired else title
 
@@ -284,17 +294,20 @@ def announcement_message(
 ) -> AnnouncementMessage:
     """The message a subscribed channel gets: embeds per game, redeem buttons, the role."""
     codes = list(announcement.codes)
-    plan = _fill_embeds(
+    plan = fill_embeds(
         codes,
         game,
         title=announcement_title(
-            game, len(codes), expired=all(c.status is CodeStatus.EXPIRED for c in codes)
+            game,
+            len(codes),
+            expired=all(c.status is CodeStatus.EXPIRED for c in codes),
+            kind=announcement.kind,
         ),
         source_names=source_names or {},
         redeem_in_text=False,
         budget=MAX_EMBED_CHARS_PER_MESSAGE - _MORE_NOTE_RESERVE,
         max_embeds=MAX_EMBEDS_PER_MESSAGE,
-        description=_in_game_note(game),
+        description=in_game_note(game),
     )
     last = plan.embeds[-1]
     footer = FOOTER
@@ -354,7 +367,7 @@ def _game_code_embeds(
     result: list[discord.Embed] = []
     rest = list(codes)
     while rest:
-        plan = _fill_embeds(
+        plan = fill_embeds(
             rest,
             game,
             title=title if not result else f"{title} (continued)",
@@ -363,7 +376,7 @@ def _game_code_embeds(
             # One embed of this game must always fit a message of its own.
             budget=MAX_EMBED_CHARS_PER_MESSAGE,
             max_embeds=1,
-            description=None if result else _in_game_note(game),
+            description=None if result else in_game_note(game),
         )
         if not plan.shown:  # cannot happen with Discord's limits; never loop forever
             break

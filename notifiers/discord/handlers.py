@@ -1,5 +1,5 @@
-"""The slash commands (/codes, /subscribe, /unsubscribe, /subscriptions, /redeem) and what
-a user is told when one cannot do its job."""
+"""The slash commands (/codes, /subscribe, /unsubscribe, /subscriptions, /redeem, /board)
+and what a user is told when one cannot do its job."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ from bot.core.catalog import Catalog
 from bot.core.domain import Game, Platform
 from bot.core.redeem import NotACode, redeem_targets
 from bot.store import repository
+from bot.store.repository.codes import REMIND_OPTION
+from notifiers.addresses import BadTarget, parse_address, subscribe_address
+from notifiers.discord.boards import board_payload, delete_board, post_board
+from notifiers.discord.boards import view_of as board_view
 from notifiers.discord.format import (
     ROLE_OPTION,
     RedeemButton,
@@ -173,6 +177,17 @@ class NotChannelManager(app_commands.CheckFailure):
     """The member may not change the subscriptions of that channel."""
 
 
+class NotServerManager(app_commands.CheckFailure):
+    """The command is for members with Manage Server only."""
+
+
+def may_manage_server(interaction: discord.Interaction) -> bool:
+    """Boards speak for the whole server (and are pinned): Manage Server only."""
+    if interaction.permissions.manage_guild:
+        return True
+    raise NotServerManager()
+
+
 class UnknownGame(CommandRefused):
     def __init__(self, game_id: str) -> None:
         super().__init__(
@@ -185,6 +200,8 @@ def user_message(error: app_commands.AppCommandError) -> str | None:
     match error:
         case CommandRefused():
             return str(error)
+        case NotServerManager():
+            return "Only members with the **Manage Server** permission can do this."
         case app_commands.MissingPermissions() | NotChannelManager():
             return (
                 "Only members with the **Manage Server** permission, or **Manage Channels** "
@@ -239,6 +256,13 @@ class DiscordCommands:
             with_games(
                 command("redeem", "The redeem link for a code or a gift link", self.redeem)
             ),
+            with_games(
+                command(
+                    "board",
+                    "Post a message with a game's codes that codecast keeps up to date",
+                    self.board,
+                )
+            ),
         ]
 
     def known_game(self, game_id: str) -> Game:
@@ -261,6 +285,8 @@ class DiscordCommands:
         game="The game whose new codes are announced",
         channel="Where to announce (this channel when left out)",
         role="A role to mention with each announcement",
+        remind="Also a reminder when codes expire within 24 hours",
+        webhook="Post through this Discord webhook URL instead (Manage Server; no bot needed)",
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
@@ -271,8 +297,13 @@ class DiscordCommands:
         game: str,
         channel: discord.TextChannel | None = None,
         role: discord.Role | None = None,
+        remind: bool = False,
+        webhook: str | None = None,
     ) -> None:
         chosen = self.known_game(game)
+        if webhook is not None:
+            await self._subscribe_webhook(interaction, chosen, webhook, remind=remind)
+            return
         target = announce_channel(interaction, channel)
         if role is not None and role.is_default():
             raise CommandRefused("Pick a role to mention; @everyone cannot be pinged by codecast.")
@@ -303,13 +334,106 @@ class DiscordCommands:
                 chosen.id,
                 now=self.ctx.clock(),
                 space_id=str(target.guild.id),
-                options={ROLE_OPTION: str(role.id)} if role is not None else {},
+                options={
+                    **({ROLE_OPTION: str(role.id)} if role is not None else {}),
+                    **({REMIND_OPTION: True} if remind else {}),
+                },
             )
         text = f"New **{inert(chosen.name)}** codes will be announced in {target.mention}"
         text += f", mentioning {role.mention}." if role is not None else "."
+        if remind:
+            text += "\nCodes about to expire (within 24 hours) are announced once more."
         warning = role_ping_warning(role, perms) if role is not None else None
         if warning:
             text += "\n" + warning
+        await interaction.followup.send(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def _subscribe_webhook(
+        self, interaction: discord.Interaction, game: Game, url: str, *, remind: bool
+    ) -> None:
+        """A Discord webhook as the target: the server need not have the bot in the channel.
+        The URL is a secret: it is never repeated back, only the webhook's id."""
+        if not interaction.permissions.manage_guild:
+            raise NotServerManager()
+        try:
+            address = parse_address(url, Platform.DISCORD_WEBHOOK)
+        except BadTarget:
+            raise CommandRefused(
+                "That is not a Discord webhook URL (Server Settings → Integrations → Webhooks "
+                "→ Copy Webhook URL)."
+            ) from None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self.ctx.sessions.begin() as session:
+            await subscribe_address(
+                session,
+                address,
+                [game.id],
+                origin=repository.ORIGIN_DISCORD,
+                now=self.ctx.clock(),
+                remind=remind,
+                space_id=str(interaction.guild_id),
+            )
+        await interaction.followup.send(
+            f"New **{inert(game.name)}** codes will be posted through {inert(address.label)}.",
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.describe(
+        game="The game whose codes the board shows",
+        channel="Where to post it (this channel when left out)",
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.check(may_manage_server)
+    async def board(
+        self,
+        interaction: discord.Interaction,
+        game: str,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        chosen = self.known_game(game)
+        target = announce_channel(interaction, channel)
+        perms = bot_permissions_in(interaction, target)
+        if perms is None:
+            raise CommandRefused(
+                f"I cannot check my permissions in {target.mention} yet; try again in a minute."
+            )
+        missing = missing_permissions(perms)
+        if missing:
+            raise CommandRefused(
+                f"I cannot post in {target.mention}: I am missing **{', '.join(missing)}** "
+                "there. Give codecast these permissions in the channel settings, then run "
+                "/board again."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.ctx.clock()
+        async with self.ctx.sessions() as session:
+            codes = await repository.board_codes(session, chosen.id, now)
+        payload = board_payload(chosen, codes, self.ctx.source_names)
+        http = interaction.client.http
+        message_id, pinned = await post_board(http, target.id, payload)
+        async with self.ctx.sessions.begin() as session:
+            _, replaced = await repository.add_board(
+                session,
+                Platform.DISCORD,
+                str(target.id),
+                chosen.id,
+                message_id,
+                now=now,
+                space_id=str(target.guild.id),
+                shown=board_view(payload).digest,
+            )
+        for old in replaced:
+            await delete_board(http, int(old.chat_id), old.message_id)
+        text = f"The **{inert(chosen.name)}** board is in {target.mention}"
+        text += (
+            " and pinned."
+            if pinned
+            else ". I could not pin it: give me **Pin Messages** there, or pin it yourself."
+        )
         await interaction.followup.send(
             text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

@@ -22,6 +22,7 @@ from bot.core.catalog import Catalog
 from bot.core.domain import Announcement, Platform
 from bot.store.outbox import Delivery
 from bot.store.repository import SentMessage
+from notifiers.boards import BoardEdit
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from notifiers.discord.format import announcement_message, role_to_ping
 from notifiers.limits import AnsweredWindow, KeyedLimiter, Pacer, PauseGate, Rate
@@ -54,6 +55,7 @@ MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_GUILD = 10004
+UNKNOWN_MESSAGE = 10008
 GONE_CODES = {
     MISSING_ACCESS: "missing access",
     MISSING_PERMISSIONS: "missing permissions",
@@ -114,6 +116,15 @@ def classify(exc: BaseException) -> Outcome:
     raise exc
 
 
+def board_edit_outcome(exc: BaseException) -> BoardEdit:
+    """A deleted message, channel or server ends a board; anything else is tried again."""
+    if isinstance(exc, discord.HTTPException) and (
+        exc.code == UNKNOWN_MESSAGE or (exc.code in GONE_CODES and exc.status in (403, 404))
+    ):
+        return BoardEdit.GONE
+    return BoardEdit.FAILED
+
+
 def _retry_after(exc: discord.HTTPException) -> float:
     header = exc.response.headers.get("Retry-After") if exc.response is not None else None
     try:
@@ -155,7 +166,7 @@ class DiscordSender:
         spacing = limits.channel_window / limits.channel_messages * CHANNEL_HEADROOM
         self._channels = KeyedLimiter(Rate(1, spacing), max_keys=MAX_CHANNEL_LIMITERS)
         self._pause = PauseGate()
-        self._source_names: Mapping[str, str] = {s.id: s.label for s in catalog.sources}
+        self.source_names: Mapping[str, str] = {s.id: s.label for s in catalog.sources}
         self._channel_types: OrderedDict[int, int] = OrderedDict()
         self._held_until: OrderedDict[int, float] = OrderedDict()
 
@@ -170,7 +181,7 @@ class DiscordSender:
             announcement,
             game,
             role_id=role_to_ping(delivery.options),
-            source_names=self._source_names,
+            source_names=self.source_names,
         )
         channel_id = int(delivery.chat_id)
         payload = message.payload(nonce=delivery_nonce(delivery))
@@ -209,7 +220,7 @@ class DiscordSender:
         game = self.catalog.games.get(announcement.game)
         if game is None or not self.ready:
             return False
-        message = announcement_message(announcement, game, source_names=self._source_names)
+        message = announcement_message(announcement, game, source_names=self.source_names)
         channel_id = int(chat_id)
         await self._channels.limiter(str(channel_id)).acquire()
         try:
@@ -227,6 +238,30 @@ class DiscordSender:
             log.info("discord: message %s in %s not edited: %s", message_id, chat_id, exc)
             return False
         return True
+
+    async def edit_board(
+        self, chat_id: str, message_id: str, payload: dict[str, Any]
+    ) -> BoardEdit:
+        """Edit a board's message within the channel's limits (notifiers/discord/boards.py)."""
+        channel_id = int(chat_id)
+        await self._channels.limiter(str(channel_id)).acquire()
+        try:
+            await self._request(
+                Route(
+                    "PATCH",
+                    "/channels/{channel_id}/messages/{message_id}",
+                    channel_id=channel_id,
+                    message_id=message_id,
+                ),
+                json=payload,
+            )
+        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            outcome = board_edit_outcome(exc)
+            log.info(
+                "discord: board %s in %s not edited (%s): %s", message_id, chat_id, outcome, exc
+            )
+            return outcome
+        return BoardEdit.EDITED
 
     async def edit_sent(self, sent: SentMessage, announcement: Announcement) -> int:
         """The `MessageEditor` of the expiry watcher: one message per delivery on Discord."""

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from discord.http import Route
 
 from bot.core.domain import Platform
+from notifiers.boards import BoardKeeper
 from notifiers.delivery import Sender
 from notifiers.discord.client import CodecastClient
 from notifiers.discord.sender import DiscordSender
@@ -48,6 +49,7 @@ class DiscordService:
         test_guild_id: int | None = None,
         start_timeout: float = GATEWAY_START_TIMEOUT_SECONDS,
         expiry: ExpiryWatcher | None = None,
+        boards: BoardKeeper | None = None,
     ) -> None:
         self._make_client = make_client
         self.client = client
@@ -65,6 +67,9 @@ class DiscordService:
         # Edits sent announcements when codes expire; runs with the commands (one process).
         self.expiry = expiry
         self._expiry_task: asyncio.Task[None] | None = None
+        # Keeps the /board messages up to date; runs with the commands too.
+        self.boards = boards
+        self._boards_task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         # Never the token.
@@ -106,6 +111,8 @@ class DiscordService:
             )
         if self.expiry is not None:
             self._expiry_task = asyncio.create_task(self.expiry.run(), name="discord-expiry")
+        if self.boards is not None:
+            self._boards_task = asyncio.create_task(self.boards.run(), name="discord-boards")
 
     async def _hold_gateway(self) -> None:
         await self.client.connect(reconnect=True)
@@ -113,7 +120,8 @@ class DiscordService:
     async def stop(self) -> None:
         self.discord_sender.ready = False
         await stop_task(self._expiry_task)
-        self._expiry_task = None
+        await stop_task(self._boards_task)
+        self._expiry_task = self._boards_task = None
         try:
             if self._used:  # a client never started has nothing open (and cannot close)
                 await self.client.close()

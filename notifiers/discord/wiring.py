@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
+from notifiers.boards import BoardKeeper
+from notifiers.discord.boards import DiscordBoards
 from notifiers.discord.client import CodecastClient
 from notifiers.discord.handlers import CommandContext
 from notifiers.discord.sender import DiscordLimits, DiscordSender
@@ -68,6 +70,9 @@ def build_service(
         api_url=settings.discord_api_url,
         test_guild_id=settings.discord_test_guild_id,
         expiry=ExpiryWatcher(sender, sessions, clock=clock, interval=expiry_check),
+        boards=BoardKeeper(
+            DiscordBoards(sender), catalog, sessions, clock=clock, interval=expiry_check
+        ),
     )
 
 

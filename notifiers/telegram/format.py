@@ -19,7 +19,7 @@ from telegram.constants import (
     MessageLimit,
 )
 
-from bot.core.domain import CodeStatus, CodeView, Game, Verification
+from bot.core.domain import AnnouncementKind, CodeStatus, CodeView, Game, Verification
 from bot.core.glossary import game_name, game_note
 from bot.core.language import LANGUAGES, Words, english
 from bot.core.rewards import rewards_text
@@ -109,7 +109,13 @@ def checked_text(verified_at: datetime, now: datetime | None, words: Words) -> s
     return words._("✓ checked %(when)s", when=words.relative(verified_at, now))
 
 
-def code_block(code: CodeView, now: datetime | None = None, words: Words | None = None) -> str:
+def code_block(
+    code: CodeView,
+    now: datetime | None = None,
+    words: Words | None = None,
+    *,
+    until: bool = True,
+) -> str:
     """One code as HTML: tappable (copyable) code, then its rewards and expiry.
 
     A code HoYoverse accepted says so: "✓ checked 2 minutes ago" counted from `now`, or the
@@ -126,9 +132,110 @@ def code_block(code: CodeView, now: datetime | None = None, words: Words | None 
         lines.append(inert(rewards))
     if code.credit is not None:
         lines.append(f"<i>{credit_text(code.credit)}</i>")
-    if code.expires_at is not None and code.status is not CodeStatus.EXPIRED:
+    if until and code.expires_at is not None and code.status is not CodeStatus.EXPIRED:
         lines.append(w._("<i>valid until %(date)s</i>", date=w.date(code.expires_at)))
     return "\n".join(lines)
+
+
+# --- boards -----------------------------------------------------------------------------
+
+
+def board_message(game: Game, codes: Sequence[CodeView], words: Words | None = None) -> Message:
+    """A live board: the codes that work (redeem buttons), then those that expired within a
+    day, struck through. No time of its own, so that it changes only when the codes do."""
+    w = words or english()
+    title = w._("📌 <b>%(game)s</b>: codes that work now", game=name_of(game, w))
+    footer = w._("Kept up to date by codecast; expired codes leave after a day.")
+    live = [c for c in codes if c.status is not CodeStatus.EXPIRED]
+    if not live and not codes:
+        body = [
+            w._("No active codes right now. This message updates itself when new ones appear.")
+        ]
+    else:
+        body = [
+            code_block(c, None, w)
+            if c.status is not CodeStatus.EXPIRED
+            else f"<s>{code_block(c, None, w)}</s>"
+            for c in codes
+        ]
+    reserve = utf16_length(title) + utf16_length(footer) + 60
+    shown = _pack(body, MAX_MESSAGE_LENGTH - reserve)[0]
+    footer_lines = []
+    if len(shown) < len(body):
+        footer_lines.append(
+            w.ngettext(
+                "…and %(count)s more: /codes %(id)s",
+                "…and %(count)s more: /codes %(id)s",
+                len(body) - len(shown),
+                id=escape(game.id),
+            )
+        )
+    footer_lines.append(f"<i>{footer}</i>")
+    text = _join(title, (body[i] for i in shown), "\n".join(footer_lines))
+    listed = [codes[i] for i in shown] if codes else []
+    return Message(text, redeem_buttons(game, listed, w))
+
+
+def board_usage(words: Words | None = None) -> str:
+    return (words or english())._(
+        "Which game? <code>/board genshin</code> posts a message with its codes that I keep "
+        "up to date, here."
+    )
+
+
+def board_not_pinned(words: Words | None = None) -> str:
+    return (words or english())._(
+        "I could not pin it: give me the right to pin messages, or pin it yourself."
+    )
+
+
+# --- reminders --------------------------------------------------------------------------
+
+
+def reminders_text(
+    subscribed: Sequence[Game], reminded: Iterable[str], where: str, words: Words | None = None
+) -> str:
+    """The answer to a bare /remind: which games remind, and how to change it."""
+    w = words or english()
+    subject = chat_subject(where, w, capital=True)
+    if not subscribed:
+        return w._("%(chat)s gets no codes yet. Send /subscribe to pick games.", chat=subject)
+    on = set(reminded)
+    chosen = [g for g in subscribed if g.id in on]
+    state = (
+        w._(
+            "%(chat)s is reminded of codes about to expire for %(games)s.",
+            chat=subject,
+            games=bold_names(chosen, w),
+        )
+        if chosen
+        else w._("%(chat)s gets no reminders yet.", chat=subject)
+    )
+    return (
+        state
+        + "\n"
+        + w._(
+            "A reminder comes once per code, when it expires within 24 hours. "
+            "<code>/remind on</code> or <code>/remind off</code> for every game here, or "
+            "<code>/remind on genshin</code> for some."
+        )
+    )
+
+
+def reminders_changed_text(
+    on: bool, games: Sequence[Game], where: str, words: Words | None = None
+) -> str:
+    w = words or english()
+    if not games:
+        return w._("None of those games is subscribed here. Send /subscribe to pick games.")
+    subject, names = chat_subject(where, w, capital=False), bold_names(games, w)
+    if on:
+        return w._(
+            "Done: %(chat)s will be reminded when codes of %(games)s expire within 24 hours.",
+            chat=subject,
+            games=names,
+        )
+    return w._("Done: no more reminders for %(games)s in %(chat)s.", games=names, chat=subject)
 
 
 def redeem_buttons(game: Game, codes: Sequence[CodeView], words: Words | None = None) -> Keyboard:
@@ -169,22 +276,46 @@ def _join(header: str, blocks: Iterable[str], footer: str) -> str:
     return f"{text}\n\n{footer}" if footer else text
 
 
+def expiry_line(code: CodeView, words: Words) -> str:
+    """When a code stops working, to the minute: a reminder's reader plans by it."""
+    if code.expires_at is None:
+        return ""
+    return words._(
+        "<i>expires %(date)s, %(time)s UTC</i>",
+        date=words.date(code.expires_at),
+        time=f"{code.expires_at:%H:%M}",
+    )
+
+
 def announcement_messages(
-    game: Game, codes: Sequence[CodeView], now: datetime | None = None, words: Words | None = None
+    game: Game,
+    codes: Sequence[CodeView],
+    now: datetime | None = None,
+    words: Words | None = None,
+    kind: AnnouncementKind = AnnouncementKind.NEW,
 ) -> list[Message]:
     """An announcement as one message, or several when it would pass Telegram's bound.
 
     Each part carries the redeem buttons of its own codes; the game's note ends the last.
-    Beyond MAX_PARTS parts, the last says how many codes more /codes lists.
+    Beyond MAX_PARTS parts, the last says how many codes more /codes lists. A reminder says
+    how many codes expire soon, each with the minute it expires.
     """
     w = words or english()
     count = len(codes)
-    title = w.ngettext(
-        "🎁 <b>%(game)s</b>: %(count)s new code",
-        "🎁 <b>%(game)s</b>: %(count)s new codes",
-        count,
-        game=name_of(game, w),
-    )
+    if kind is AnnouncementKind.REMINDER:
+        title = w.ngettext(
+            "⏰ <b>%(game)s</b>: %(count)s code expires within 24 hours",
+            "⏰ <b>%(game)s</b>: %(count)s codes expire within 24 hours",
+            count,
+            game=name_of(game, w),
+        )
+    else:
+        title = w.ngettext(
+            "🎁 <b>%(game)s</b>: %(count)s new code",
+            "🎁 <b>%(game)s</b>: %(count)s new codes",
+            count,
+            game=name_of(game, w),
+        )
     note = note_of(game, w)
 
     def more(left: int) -> str:
@@ -197,7 +328,11 @@ def announcement_messages(
 
     # Room for the widest header (" (9/9)") and footer any part could get.
     reserve = utf16_length(title) + len(" (9/9)") + utf16_length(note) + utf16_length(more(count))
-    blocks = [code_block(code, now, w) for code in codes]
+    if kind is AnnouncementKind.REMINDER:
+        blocks = [code_block(code, now, w, until=False) for code in codes]
+        blocks = [f"{b}\n{expiry_line(c, w)}" for b, c in zip(blocks, codes, strict=True)]
+    else:
+        blocks = [code_block(code, now, w) for code in codes]
     groups = _pack(blocks, MAX_MESSAGE_LENGTH - reserve - 8)
     shown, left_out = groups[:MAX_PARTS], sum(len(g) for g in groups[MAX_PARTS:])
     messages: list[Message] = []
@@ -268,6 +403,8 @@ def commands(words: Words | None = None) -> tuple[tuple[str, str], ...]:
         ("subscriptions", w._("What this chat gets")),
         ("language", w._("The language I speak in this chat")),
         ("submit", SUBMIT_MENU),
+        ("remind", w._("Reminders before codes expire: /remind on|off")),
+        ("board", w._("A message with a game's codes, kept up to date: /board game")),
     )
 
 
@@ -298,6 +435,11 @@ def start_message(games: Sequence[Game], words: Words | None = None) -> Message:
         )
         + "\n"
         + SUBMIT_HELP
+        + "\n"
+        + w._(
+            "/remind on — a reminder when codes expire within 24 hours\n"
+            "/board genshin — one message with the codes that work, kept up to date"
+        )
         + "\n\n"
         + w._(
             "In groups only administrators can change what the group gets. For a channel, "

@@ -104,6 +104,9 @@ class TelegramCommands:
         self.languages = languages or ChatLanguages(sessions, clock)
         self.games: tuple[Game, ...] = tuple(catalog.games.values())
         self._migrating = asyncio.Lock()
+        # More commands by name (/board, /remind), registered before the unknown-command
+        # catch-all.
+        self.more: dict[str, Any] = {}
 
     def register(self, app: TelegramApp) -> None:
         def command(name: str, callback: Any) -> None:
@@ -116,6 +119,8 @@ class TelegramCommands:
         command("unsubscribe", self.unsubscribe)
         command("subscriptions", self.subscriptions)
         command("language", self.language)
+        for name, callback in self.more.items():
+            command(name, callback)
         app.add_handler(CallbackQueryHandler(self.button))
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated))
         app.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -144,7 +149,7 @@ class TelegramCommands:
             return
         choice = choose_games(self.catalog, args)
         if choice.unknown or not choice.games:
-            await _reply_text(
+            await reply_text(
                 update, fmt.escape(unknown_games_text(self.catalog, choice.unknown, w))
             )
             return
@@ -159,11 +164,11 @@ class TelegramCommands:
 
     async def subscriptions(self, update: Update, context: Context) -> None:
         w = await self.words(update)
-        where = await self._target(update, split_target(context.args or []).username, w)
+        where = await self.target(update, split_target(context.args or []).username, w)
         if where is None:
             return
         games = await self._subscribed(where.id)
-        await _reply_text(update, fmt.subscriptions_text(self._games(games), where.name, w))
+        await reply_text(update, fmt.subscriptions_text(self.games_named(games), where.name, w))
 
     async def language(self, update: Update, context: Context) -> None:
         """/language: a keyboard of languages, or `/language ja` to set one at once."""
@@ -171,8 +176,8 @@ class TelegramCommands:
         chat = update.effective_chat
         if chat is None:
             return
-        if not await self._may_change_here(update):
-            await _reply_text(update, refusal(w))
+        if not await self.may_change_here(update):
+            await reply_text(update, refusal(w))
             return
         args = context.args or []
         if args:
@@ -194,17 +199,17 @@ class TelegramCommands:
         await self.languages.choose(str(chat.id), tag, fallback=fallback)
         w = words(tag or fallback)
         text = fmt.language_set_text(BY_TAG[tag].name if tag else None, w)
-        await _reply_text(update, text)
+        await reply_text(update, text)
         return text
 
     async def _change(self, update: Update, args: Sequence[str], *, on: bool) -> None:
         w = await self.words(update)
         target = split_target(args)
-        where = await self._target(update, target.username, w)
+        where = await self.target(update, target.username, w)
         if where is None:
             return
-        if not where.remote and not await self._may_change_here(update):
-            await _reply_text(update, refusal(w))
+        if not where.remote and not await self.may_change_here(update):
+            await reply_text(update, refusal(w))
             return
         await self.languages.follow(where.id, w.tag)
         current = await self._subscribed(where.id)
@@ -217,13 +222,13 @@ class TelegramCommands:
             return
         choice = choose_games(self.catalog, target.rest)
         if choice.unknown or not choice.games:
-            await _reply_text(
+            await reply_text(
                 update, fmt.escape(unknown_games_text(self.catalog, choice.unknown, w))
             )
             return
         ids = [g.id for g in choice.games]
         await self._set(where.id, on=ids if on else (), off=() if on else ids)
-        await _reply_text(update, fmt.changed_text(where.name, choice.games, on=on, words=w))
+        await reply_text(update, fmt.changed_text(where.name, choice.games, on=on, words=w))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -238,11 +243,11 @@ class TelegramCommands:
             return  # in a group, a bare unknown command may well be for another bot
         w = await self.words(update)
         text = w._("I don't know %(command)s.", command=fmt.escape(fmt.clip(name, 40)))
-        await _reply_text(update, f"{text} {fmt.help_hint(w)}")
+        await reply_text(update, f"{text} {fmt.help_hint(w)}")
 
     async def chatter(self, update: Update, context: Context) -> None:
         w = await self.words(update)
-        await _reply_text(update, f"{w._('I only understand commands.')} {fmt.help_hint(w)}")
+        await reply_text(update, f"{w._('I only understand commands.')} {fmt.help_hint(w)}")
 
     # --- keyboards ------------------------------------------------------------------------
 
@@ -351,6 +356,9 @@ class TelegramCommands:
                 ended = await repository.deactivate_chat(
                     session, Platform.TELEGRAM, str(chat.id), reason=reason, now=self.clock()
                 )
+                await repository.end_chat_boards(
+                    session, Platform.TELEGRAM, str(chat.id), reason=reason, now=self.clock()
+                )
             log.info("telegram chat %s: %s, %d subscriptions ended", chat.id, reason, ended)
             return
         old = change.old_chat_member.status
@@ -407,13 +415,13 @@ class TelegramCommands:
 
     # --- the parts ------------------------------------------------------------------------
 
-    async def _may_change_here(self, update: Update) -> bool:
+    async def may_change_here(self, update: Update) -> bool:
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None:
             return False
         return await may_change(self.admins, chat, update.effective_user, message.sender_chat)
 
-    async def _target(self, update: Update, username: str | None, w: Words) -> ChatRef | None:
+    async def target(self, update: Update, username: str | None, w: Words) -> ChatRef | None:
         """The chat a command acts on: its own, or a channel named by @username."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None:
@@ -424,7 +432,7 @@ class TelegramCommands:
         try:
             remote = await bot.get_chat(username)
         except (BadRequest, Forbidden):
-            await _reply_text(
+            await reply_text(
                 update,
                 w._(
                     "I can't find %(chat)s. Add me to it as an administrator first, then try "
@@ -434,7 +442,7 @@ class TelegramCommands:
             )
             return None
         if user is None or not await self.admins.is_admin(remote.id, user.id):
-            await _reply_text(
+            await reply_text(
                 update,
                 w._(
                     "Only administrators of %(chat)s can change what it gets.",
@@ -443,7 +451,7 @@ class TelegramCommands:
             )
             return None
         if not await _can_post(update, remote):
-            await _reply_text(
+            await reply_text(
                 update,
                 w._(
                     "I can't post in %(chat)s yet: make me an administrator who can post "
@@ -479,7 +487,7 @@ class TelegramCommands:
             return w._("That chat")
         return f"@{chat.username}" if chat.username else (chat.title or w._("That chat"))
 
-    def _games(self, ids: Iterable[str]) -> list[Game]:
+    def games_named(self, ids: Iterable[str]) -> list[Game]:
         return [self.catalog.games.get(i) or Game(id=i, name=i, pattern=".+") for i in ids]
 
     def _name(self, game_id: str, w: Words) -> str:
@@ -512,7 +520,7 @@ async def _reply(update: Update, message: fmt.Message) -> Message | None:
     )
 
 
-async def _reply_text(update: Update, text: str) -> Message | None:
+async def reply_text(update: Update, text: str) -> Message | None:
     return await _reply(update, fmt.Message(text))
 
 

@@ -63,6 +63,11 @@ class ChatLanguages:
             await self.follow(str(chat.id), app.tag)
         return words(app.tag)
 
+    async def words_of_chat(self, chat_id: str) -> Words:
+        """The words of a chat nobody is writing in now (a board): what it chose or follows."""
+        stored = await self.stored(chat_id)
+        return words(stored.language if stored else None)
+
     async def follow(self, chat_id: str, tag: str) -> None:
         """Record the language of whoever changed the chat's subscriptions (never over a
         choice)."""

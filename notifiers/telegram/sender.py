@@ -277,7 +277,11 @@ class TelegramSender:
         parts = self._rendered.get(key)
         if parts is None:
             messages = announcement_messages(
-                self._game(announcement.game), announcement.codes, self.clock(), spoken
+                self._game(announcement.game),
+                announcement.codes,
+                self.clock(),
+                spoken,
+                announcement.kind,
             )
             parts = tuple(_Part.of(m) for m in messages)
             self._rendered[key] = parts

@@ -19,6 +19,7 @@ from telegram.error import InvalidToken
 
 from bot.core.domain import Platform
 from bot.core.language import LANGUAGES, words
+from notifiers.boards import BoardKeeper
 from notifiers.expiry import ExpiryWatcher, stop_task
 from notifiers.moderation import ModerationWatcher, finish
 from notifiers.telegram.format import commands as command_menu
@@ -96,6 +97,7 @@ class TelegramService:
         commands: TelegramCommands,
         *,
         expiry: ExpiryWatcher | None = None,
+        boards: BoardKeeper | None = None,
         webhook: Webhook | None = None,
         poll_timeout: timedelta = POLL_TIMEOUT,
         moderation: ModerationWatcher | None = None,
@@ -104,6 +106,9 @@ class TelegramService:
         self.sender = sender
         self.commands = commands
         self.expiry = expiry
+        # Keeps the /board messages up to date; runs with the commands, like the expiry edits.
+        self.boards = boards
+        self._boards_task: asyncio.Task[None] | None = None
         self.webhook = webhook
         self.poll_timeout = poll_timeout
         self._initialized = False
@@ -150,6 +155,8 @@ class TelegramService:
             self._moderation_task = asyncio.create_task(
                 self.moderation.run(), name="telegram-moderation"
             )
+        if self.boards is not None:
+            self._boards_task = asyncio.create_task(self.boards.run(), name="telegram-boards")
 
     async def _set_commands(self) -> None:
         """The command menu in English for everyone, and in each language codecast speaks
@@ -163,7 +170,8 @@ class TelegramService:
         app = self.application
         self.sender.ready = False
         await stop_task(self._expiry_task)
-        self._expiry_task = None
+        await stop_task(self._boards_task)
+        self._expiry_task = self._boards_task = None
         if self.moderation is not None:
             await finish(self.moderation, self._moderation_task)
         self._moderation_task = None

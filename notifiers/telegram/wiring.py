@@ -9,12 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ApplicationBuilder
 
 from bot.core.catalog import Catalog
+from notifiers.boards import BoardKeeper
 from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
 from notifiers.limits import Rate
 from notifiers.moderation import MODERATION_CHECK_SECONDS, ModerationWatcher
 from notifiers.registry import PlatformParts
 from notifiers.reports import Announced, ReportDesk, ReportRules
 from notifiers.telegram.admin import AdminCache
+from notifiers.telegram.board_commands import BoardCommands
+from notifiers.telegram.boards import TelegramBoards
 from notifiers.telegram.expiry import TelegramEditor
 from notifiers.telegram.handlers import TelegramApp, TelegramCommands
 from notifiers.telegram.limits import SendLimits, TelegramLimits
@@ -115,6 +118,8 @@ def build_service(
     # First: the other commands end with a catch-all for commands they do not know.
     TelegramReports(desk, catalog).register(application)
     commands = TelegramCommands(catalog, sessions, clock=clock, admins=AdminCache(application.bot))
+    boards = TelegramBoards(application.bot, commands.languages)
+    commands.more.update(BoardCommands(commands, boards).handlers())
     commands.register(application)
     chat = settings.telegram_moderation_chat
     moderation = ModerationWatcher(
@@ -130,8 +135,15 @@ def build_service(
         clock=clock,
         interval=expiry_check,
     )
+    keeper = BoardKeeper(boards, catalog, sessions, clock=clock, interval=expiry_check)
     return TelegramService(
-        application, sender, commands, expiry=expiry, webhook=webhook, moderation=moderation
+        application,
+        sender,
+        commands,
+        expiry=expiry,
+        boards=keeper,
+        webhook=webhook,
+        moderation=moderation,
     )
 
 

@@ -40,6 +40,7 @@ FLAG_SUPPRESS_EMBEDS = 1 << 2
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
 FLAG_COMPONENTS_V2 = 1 << 15
+MAX_PINS = 50
 
 # (guild id, event name, data, intent the event needs) towards the gateway.
 EventSink = Callable[[int, str, JsonDict, int], int]
@@ -238,6 +239,8 @@ class Messages:
         self.messages: dict[int, SentMessage] = {}
         self.by_channel: dict[int, list[SentMessage]] = {}
         self._nonces: dict[tuple[int, str], SentMessage] = {}
+        # (channel id, message id) of each pin, in order.
+        self.pins: list[tuple[int, int]] = []
 
     # -- messages -----------------------------------------------------------------------
 
@@ -421,8 +424,37 @@ class Messages:
         message.payload["flags"] |= FLAG_CROSSPOSTED
         return json_response(message.payload, 200, headers)
 
+    async def pin(self, request: web.Request) -> web.Response:
+        """Pin a message: needs Pin Messages (or Manage Messages); at most 50 per channel."""
+        channel, perms = self.rest.visible_channel(request.match_info["channel_id"])
+        if not perms & (Perm.PIN_MESSAGES | Perm.MANAGE_MESSAGES):
+            raise missing_permissions()
+        message = self.own_message(channel, request.match_info["message_id"])
+        pinned = [m for m in self.by_channel.get(channel.id, []) if m.payload.get("pinned")]
+        if message.payload.get("pinned"):
+            return web.Response(status=204)
+        if len(pinned) >= MAX_PINS:
+            raise ApiError(400, "Maximum number of pins reached (50)", 30003)
+        message.payload["pinned"] = True
+        self.pins.append((channel.id, message.id))
+        return web.Response(status=204)
+
+    async def unpin(self, request: web.Request) -> web.Response:
+        channel, perms = self.rest.visible_channel(request.match_info["channel_id"])
+        if not perms & (Perm.PIN_MESSAGES | Perm.MANAGE_MESSAGES):
+            raise missing_permissions()
+        message = self.own_message(channel, request.match_info["message_id"])
+        message.payload["pinned"] = False
+        return web.Response(status=204)
+
     def add_routes(self, app: web.Application) -> None:
         r = app.router
+        for pins in (
+            f"{API_PREFIX}/channels/{{channel_id}}/pins/{{message_id}}",
+            f"{API_PREFIX}/channels/{{channel_id}}/messages/pins/{{message_id}}",
+        ):
+            r.add_put(pins, self.pin)
+            r.add_delete(pins, self.unpin)
         msgs = f"{API_PREFIX}/channels/{{channel_id}}/messages"
         r.add_post(msgs, self.create_message)
         msg = f"{msgs}/{{message_id}}"

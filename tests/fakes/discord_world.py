@@ -41,6 +41,8 @@ class Perm(IntFlag):
     MANAGE_WEBHOOKS = 1 << 29
     USE_APPLICATION_COMMANDS = 1 << 31
     SEND_MESSAGES_IN_THREADS = 1 << 38
+    # Discord split pinning from MANAGE_MESSAGES in 2025; either allows it.
+    PIN_MESSAGES = 1 << 51
 
 
 ALL_PERMISSIONS = (1 << 53) - 1

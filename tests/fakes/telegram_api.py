@@ -454,6 +454,8 @@ class FakeTelegram:
         self.edits: list[Edit] = []
         self.callback_answers: list[CallbackAnswer] = []
         self.deleted: list[tuple[int, int]] = []
+        # (chat id, message id, disable_notification) of each pin, in order.
+        self.pins: list[tuple[int, int, bool]] = []
         self.violations: list[Violation] = []
         self._bot_json = self.bot_user.to_json()
         self._decode = _ParamDecoder()
@@ -500,6 +502,8 @@ class FakeTelegram:
                 ("editMessageText", self._edit_message_text),
                 ("editMessageReplyMarkup", self._edit_message_reply_markup),
                 ("deleteMessage", self._delete_message),
+                ("pinChatMessage", self._pin_chat_message),
+                ("unpinChatMessage", self._unpin_chat_message),
                 ("answerCallbackQuery", self._answer_callback_query),
                 ("getChat", self._get_chat),
                 ("getChatMember", self._get_chat_member),
@@ -1108,6 +1112,38 @@ class FakeTelegram:
             raise _ApiError(400, "Bad Request: message to delete not found")
         self.deleted.append(key)
         return True
+
+    def _pin_chat_message(self, params: JSON) -> bool:
+        """Upstream: the bot pins in a private chat, and elsewhere as an administrator with
+        the right to pin; a message it cannot see is "not found"."""
+        state = self._chat_for(params.get("chat_id"))
+        _require_membership(state)
+        if state.chat.type != "private" and state.bot_status not in ("creator", "administrator"):
+            raise _ApiError(
+                400, "Bad Request: not enough rights to manage pinned messages in the chat"
+            )
+        key = (state.chat.id, _int_or_none(params.get("message_id")) or 0)
+        if key not in self._current:
+            raise _ApiError(400, "Bad Request: message to pin not found")
+        silent = params.get("disable_notification") in (True, "true", "True")
+        self.pins.append((key[0], key[1], bool(silent)))
+        return True
+
+    def _unpin_chat_message(self, params: JSON) -> bool:
+        state = self._chat_for(params.get("chat_id"))
+        _require_membership(state)
+        message_id = _int_or_none(params.get("message_id"))
+        self.pins = [p for p in self.pins if not (p[0] == state.chat.id and p[1] == message_id)]
+        return True
+
+    def pinned(self, chat_id: int) -> list[int]:
+        """The chat's pinned messages, oldest first."""
+        return [m for c, m, _ in self.pins if c == chat_id]
+
+    def delete_by_user(self, chat_id: int, message_id: int) -> None:
+        """Someone in the chat deleted one of the bot's messages (no update reaches bots)."""
+        self._current.pop((chat_id, message_id), None)
+        self.pins = [p for p in self.pins if (p[0], p[1]) != (chat_id, message_id)]
 
     def _answer_callback_query(self, params: JSON) -> bool:
         query_id = str(params.get("callback_query_id", ""))

@@ -4,6 +4,16 @@ Callers own the transaction (`async with sessions.begin() as session:`); functio
 never commit. The names are gathered here so callers write `repository.subscribe(...)`.
 """
 
+from bot.store.repository.boards import (
+    EXPIRED_SHOWN_FOR,
+    Board,
+    active_boards,
+    add_board,
+    board_codes,
+    board_shown,
+    end_board,
+    end_chat_boards,
+)
 from bot.store.repository.codes import (
     AppliedCycle,
     apply_diff,
@@ -37,6 +47,7 @@ from bot.store.repository.subscriptions import (
     deactivate_chat,
     deactivate_space,
     migrate_chat,
+    set_option,
     space_subscriptions,
     subscribe,
     unsubscribe,
@@ -64,11 +75,13 @@ from bot.store.repository.views import (
 )
 
 __all__ = [
+    "EXPIRED_SHOWN_FOR",
     "ORIGIN_CLI",
     "ORIGIN_CONFIG",
     "ORIGIN_DISCORD",
     "REMIND_WITHIN",
     "AppliedCycle",
+    "Board",
     "ChatLanguage",
     "PollCost",
     "SentMessage",
@@ -76,8 +89,12 @@ __all__ = [
     "Subscription",
     "Target",
     "TargetStatus",
+    "active_boards",
+    "add_board",
     "announcement_codes",
     "apply_diff",
+    "board_codes",
+    "board_shown",
     "chat_language",
     "chat_subscriptions",
     "count_subscriptions",
@@ -86,6 +103,8 @@ __all__ = [
     "deactivate_chat",
     "deactivate_space",
     "disable_target",
+    "end_board",
+    "end_chat_boards",
     "forget_chat_language",
     "get_target",
     "last_listings",
@@ -101,6 +120,7 @@ __all__ = [
     "save_target",
     "sent_with_codes_expired_since",
     "set_chat_language",
+    "set_option",
     "source_health",
     "source_state",
     "source_states",

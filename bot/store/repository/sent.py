@@ -14,10 +14,12 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
+    AnnouncementKind,
     Platform,
 )
 from bot.store.models import (
     AnnouncementCodeRow,
+    AnnouncementRow,
     ChatLanguageRow,
     CodeRow,
     DeliveryRow,
@@ -52,10 +54,12 @@ async def sent_with_codes_expired_since(
     One page of at most `limit`, by delivery id after `after_id`: callers page through, so
     memory does not grow with the number of subscribers.
     """
+    # Reminders are left as they are: they said the code was about to expire, and it did.
     expired = (
         select(AnnouncementCodeRow.announcement_id)
         .join(CodeRow, CodeRow.id == AnnouncementCodeRow.code_id)
-        .where(CodeRow.expired_at >= since)
+        .join(AnnouncementRow, AnnouncementRow.id == AnnouncementCodeRow.announcement_id)
+        .where(CodeRow.expired_at >= since, AnnouncementRow.kind == str(AnnouncementKind.NEW))
     )
     rows = (
         await session.execute(

@@ -5,7 +5,7 @@ Callers own the transaction; functions here never commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,7 +58,7 @@ async def subscribe(
     options: Mapping[str, Any] | None = None,
 ) -> Subscription:
     """Subscribe a chat to a game (again): an existing row is reactivated, its options
-    replaced by the new ones."""
+    replaced by the new ones (kept when `options` is None)."""
     row = await session.scalar(
         select(SubscriptionRow).where(
             SubscriptionRow.platform == str(platform),
@@ -81,11 +81,43 @@ async def subscribe(
     else:
         row.active = True
         row.deactivated_reason = None
-        row.options = dict(options or {})
+        if options is not None:
+            row.options = dict(options)
         row.space_id = space_id or row.space_id
         row.updated_at = now
     await session.flush()
     return _subscription(row)
+
+
+async def set_option(
+    session: AsyncSession,
+    platform: Platform,
+    chat_id: str,
+    key: str,
+    value: Any,
+    *,
+    games: Sequence[str] | None = None,
+    now: datetime,
+) -> list[str]:
+    """Set one option on a chat's active subscriptions (those of `games`, else all); the
+    games changed. None removes the option."""
+    query = select(SubscriptionRow).where(
+        SubscriptionRow.platform == str(platform),
+        SubscriptionRow.chat_id == chat_id,
+        SubscriptionRow.active.is_(True),
+    )
+    if games is not None:
+        query = query.where(SubscriptionRow.game.in_(list(games)))
+    changed = []
+    for row in (await session.scalars(query.order_by(SubscriptionRow.game))).all():
+        options = {k: v for k, v in (row.options or {}).items() if k != key}
+        if value is not None:
+            options[key] = value
+        # A new dict: the JSON column notices a replaced value, not one changed in place.
+        row.options = options
+        row.updated_at = now
+        changed.append(row.game)
+    return changed
 
 
 async def unsubscribe(
