@@ -72,14 +72,21 @@ async def test_start_syncs_commands_with_minimal_intents(
     async with running_bot(dc, sessions, clock, CODECAST_DISCORD_TEST_GUILD_ID=str(guild.id)):
         pass
     commands = {c["name"]: c for c in dc.commands}
-    assert sorted(commands) == ["codes", "redeem", "subscribe", "subscriptions", "unsubscribe"]
+    assert sorted(commands) == [
+        "board",
+        "codes",
+        "redeem",
+        "subscribe",
+        "subscriptions",
+        "unsubscribe",
+    ]
     assert all(c["description"] for c in commands.values())
     assert commands["subscribe"]["default_member_permissions"] == MANAGE_GUILD
     assert commands["unsubscribe"]["default_member_permissions"] == MANAGE_GUILD
     assert commands["codes"]["default_member_permissions"] is None
     game = commands["codes"]["options"][0]
     assert {c["value"] for c in game["choices"]} == set(CATALOG.games)
-    assert len(dc.guild_commands[guild.id]) == 5
+    assert len(dc.guild_commands[guild.id]) == 6
     # GUILDS only: no privileged intent, no messages.
     assert [i.intents for i in dc.identifies] == [minimal_intents().value]
     assert minimal_intents().value == 1

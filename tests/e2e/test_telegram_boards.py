@@ -50,6 +50,7 @@ async def test_a_board_is_posted_pinned_silently_and_edited_as_codes_come_and_go
             assert "GENSHINGIFT" in board.plain_text
             assert "codes that work now" in board.plain_text
             assert board.params.get("disable_notification") is True
+            await tg.wait_for(lambda: bool(tg.pins))  # pinned after it was sent
             assert tg.pins == [(group.id, board.message_id, True)]
             keeper = service.boards
             assert keeper is not None

@@ -19,7 +19,7 @@ def payloads() -> dict[str, dict[str, object]]:
     return {c.name: c.to_dict(tree) for c in DiscordCommands(context).commands()}
 
 
-def test_the_five_commands_with_their_options() -> None:
+def test_the_six_commands_with_their_options() -> None:
     found = payloads()
     options = {
         name: [o["name"] for o in payload.get("options", [])]  # type: ignore[attr-defined]
@@ -27,10 +27,11 @@ def test_the_five_commands_with_their_options() -> None:
     }
     assert options == {
         "codes": ["game"],
-        "subscribe": ["game", "channel", "role"],
+        "subscribe": ["game", "channel", "role", "remind", "webhook"],
         "unsubscribe": ["game", "channel"],
         "subscriptions": [],
         "redeem": ["code", "game"],
+        "board": ["game", "channel"],
     }
 
 
@@ -44,8 +45,8 @@ def test_every_game_option_offers_every_game() -> None:
 def test_only_managers_see_the_subscription_commands_and_only_in_servers() -> None:
     found = payloads()
     manage_guild = discord.Permissions(manage_guild=True).value
-    for name in ("subscribe", "unsubscribe"):
+    for name in ("subscribe", "unsubscribe", "board"):
         assert found[name]["default_member_permissions"] == manage_guild
-    for name in ("subscribe", "unsubscribe", "subscriptions"):
+    for name in ("subscribe", "unsubscribe", "subscriptions", "board"):
         assert found[name]["contexts"] == [0]  # guilds only
     assert found["codes"]["default_member_permissions"] is None
