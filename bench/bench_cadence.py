@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,6 @@ from scrapers.politeness import HostGate, host_of
 from tests.fakes.mediawiki import FakeMediaWiki, code_page
 from tests.fakes.source_site import FixtureSite, Page
 
-OFFICIAL_GAMES = 6
 WIKI_ONLY_GAMES = 4
 TITLE = "Redemption Code"
 PATTERN = "[A-Za-z0-9]{6,24}"
@@ -98,17 +97,19 @@ class _Timed:
         return self.inner.parse(body, game, source)
 
 
-def catalog_for(site: FixtureSite, wikis: dict[str, FakeMediaWiki], compress: float) -> Catalog:
+def catalog_for(
+    site: FixtureSite, wikis: dict[str, FakeMediaWiki], compress: float, official_games: int
+) -> Catalog:
     games: dict[str, Any] = {}
     sources: list[dict[str, Any]] = []
-    for n in range(OFFICIAL_GAMES):
+    for n in range(official_games):
         game = f"live{n}"
         games[game] = {"name": game, "pattern": PATTERN}
         sources.append(
             {"id": f"hoyolab-{game}", "kind": "hoyolab", "game": game, "trust": "official",
              "may_be_empty": True, "url": site.url(f"hoyolab/{game}")}
         )  # fmt: skip
-    for game in [f"live{n}" for n in range(OFFICIAL_GAMES)] + [
+    for game in [f"live{n}" for n in range(official_games)] + [
         f"wiki{n}" for n in range(WIKI_ONLY_GAMES)
     ]:
         games.setdefault(game, {"name": game, "pattern": PATTERN})
@@ -129,7 +130,9 @@ def catalog_for(site: FixtureSite, wikis: dict[str, FakeMediaWiki], compress: fl
     )
 
 
-async def simulate(hours: float, compress: float, seed: int) -> dict[str, Any]:
+async def simulate(
+    hours: float, compress: float, seed: int, official_games: int
+) -> dict[str, Any]:
     rng = random.Random(seed)
     loop = asyncio.get_running_loop()
     span = hours * 3600 / compress
@@ -141,16 +144,16 @@ async def simulate(hours: float, compress: float, seed: int) -> dict[str, Any]:
     site = await FixtureSite(etags=False).start()
     wikis = {
         g: await FakeMediaWiki().start()
-        for g in [f"live{n}" for n in range(OFFICIAL_GAMES)]
+        for g in [f"live{n}" for n in range(official_games)]
         + [f"wiki{n}" for n in range(WIKI_ONLY_GAMES)]
     }
     official_listed: dict[str, list[str]] = defaultdict(list)
     wiki_listed: dict[str, list[str]] = defaultdict(lambda: ["OLDCODE1234"])
-    for n in range(OFFICIAL_GAMES):
+    for n in range(official_games):
         site.pages[f"hoyolab/live{n}"] = Page(hoyolab([]), "application/json")
     for game, wiki in wikis.items():
         wiki.edit(TITLE, code_page(*wiki_listed[game]))
-    catalog = catalog_for(site, wikis, compress)
+    catalog = catalog_for(site, wikis, compress, official_games)
     official = [s.id for s in catalog.sources if s.trust is Trust.OFFICIAL]
     hosts = HostGate(
         10.0 / compress,
@@ -169,6 +172,7 @@ async def simulate(hours: float, compress: float, seed: int) -> dict[str, Any]:
         hosts=hosts,
     )
     pending: dict[str, list[Change]] = defaultdict(list)
+    first_round_over = datetime.now(UTC) + timedelta(seconds=2 * FIRST_ROUND_SECONDS)
     changes: list[Change] = []
     unchanged_bytes: dict[str, list[int]] = defaultdict(list)
     requests_by_host: dict[str, int] = defaultdict(int)
@@ -182,7 +186,10 @@ async def simulate(hours: float, compress: float, seed: int) -> dict[str, Any]:
         listed = {c.code for c in outcome.codes or ()}
         found = [c for c in pending[source.id] if c.code in listed]
         kind = "official" if source.id in official else "wiki"
-        if outcome.error is None and not found:
+        # Unchanged: a wiki read nothing new (same revision id); HoYoLAB, which sends no
+        # ETag, answered whole with nothing new in it.
+        nothing_new = outcome.codes is None if kind == "wiki" else not found
+        if outcome.error is None and nothing_new and report.started_at > first_round_over:
             unchanged_bytes[kind].append(outcome.traffic.bytes)
         started = scrapers.fetch_started.get(source.id, done)
         for change in found:
@@ -218,7 +225,7 @@ async def simulate(hours: float, compress: float, seed: int) -> dict[str, Any]:
     # The script of changes: (loop seconds from start, source id, code).
     script: list[tuple[float, str, str]] = []
     minute = 60 / compress
-    for n in range(OFFICIAL_GAMES):
+    for n in range(official_games):
         start = rng.uniform(10, max(11.0, hours * 60 - 130)) * minute
         offsets = sorted([0.0, rng.uniform(5, 40), rng.uniform(20, 60)])
         for k, offset in enumerate(offsets):
@@ -379,11 +386,14 @@ def main() -> None:
     parser.add_argument("--compress", type=float, default=60.0)
     parser.add_argument("--idle-seconds", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--livestreams", type=int, default=6, help="games with an official source, one stream each"
+    )
     args = parser.parse_args()
-    result = asyncio.run(simulate(args.hours, args.compress, args.seed))
+    result = asyncio.run(simulate(args.hours, args.compress, args.seed, args.livestreams))
     print(
         f"{result['hours']:.1f} h at the default cadence, compressed {args.compress:g}x; "
-        f"{OFFICIAL_GAMES} games with a livestream (official + wiki), "
+        f"{args.livestreams} games with a livestream (official + wiki), "
         f"{WIKI_ONLY_GAMES} wiki-only games"
     )
     print("detection latency (change on the source -> stored):")
@@ -397,7 +407,7 @@ def main() -> None:
     print("requests per hour per host:")
     rates = result["requests_per_hour"]
     official_host = result["official_host"]
-    print(f"  official API ({OFFICIAL_GAMES} games on one host): {rates[official_host]:.0f}")
+    print(f"  official API ({args.livestreams} games on one host): {rates[official_host]:.0f}")
     wiki_rates = [r for h, r in rates.items() if h != official_host]
     print(
         f"  each wiki host: median {statistics.median(wiki_rates):.0f}, max {max(wiki_rates):.0f}"
