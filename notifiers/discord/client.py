@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.domain import Platform
 from bot.store import repository
 from notifiers.discord.handlers import CommandContext, DiscordCommands, user_message
+from notifiers.discord.reports import DiscordReports, ModerationButton
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,16 @@ class CodecastClient(discord.AutoShardedClient):
         self.clock = clock
         self.tree = CodecastTree(self)
         self.gateway_ready = asyncio.Event()
+        self.reports: DiscordReports | None = None
         self._connected_shards: set[int] = set()
 
     def install_commands(self, ctx: CommandContext) -> None:
         for command in DiscordCommands(ctx).commands():
             self.tree.add_command(command)
+        # Moderators' buttons, found by their custom ids (also on posts from before a restart).
+        self.reports = ctx.reports
+        if ctx.reports is not None:
+            self.add_dynamic_items(ModerationButton)
 
     async def sync_commands(self, test_guild_id: int | None = None) -> None:
         """Register the commands: globally, and at once in a test guild when one is set."""

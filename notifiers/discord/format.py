@@ -17,6 +17,7 @@ from discord.utils import escape_markdown, escape_mentions
 
 from bot.core.domain import (
     MAX_CODE_LENGTH,
+    PLAYERS,
     Announcement,
     AnnouncementKind,
     CodeStatus,
@@ -79,7 +80,13 @@ def timestamp(moment: datetime, style: str = "R") -> str:
 
 
 def source_list(code: CodeView, source_names: Mapping[str, str]) -> str:
-    return ", ".join(inert(source_names.get(s, s)) for s in code.sources)
+    """The sources listing a code; a player's report is said apart (`credit_text`)."""
+    return ", ".join(inert(source_names.get(s, s)) for s in code.sources if s != PLAYERS.id)
+
+
+def credit_text(credit: str) -> str:
+    """Who reported a code: a name only if the player asked to be named."""
+    return f"reported by {inert(clip(credit, 32))}" if credit else "reported by a player"
 
 
 # --- one code --------------------------------------------------------------------------
@@ -107,8 +114,10 @@ def code_field(
         facts.insert(0, f"✓ checked {timestamp(code.verified_at)}")
     if code.expires_at is not None:
         facts.append(f"expires {timestamp(code.expires_at)}")
-    if code.sources:
-        facts.append(f"sources: {source_list(code, source_names)}")
+    if listed := source_list(code, source_names):
+        facts.append(f"sources: {listed}")
+    if code.credit is not None:
+        facts.append(credit_text(code.credit))
     tail = " · ".join(facts)
     link = game.redeem_link(code.code) if redeem_in_text else None
     if link is not None:

@@ -33,6 +33,7 @@ from notifiers.discord.format import (
     role_to_ping,
     subscriptions_text,
 )
+from notifiers.discord.reports import DiscordReports
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class CommandContext:
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
     source_names: Mapping[str, str] = field(default_factory=dict)
+    # /submit and /moderation, when players' reports are taken.
+    reports: DiscordReports | None = None
 
 
 # --- permissions -----------------------------------------------------------------------
@@ -263,6 +266,7 @@ class DiscordCommands:
                     self.board,
                 )
             ),
+            *(self.ctx.reports.commands(with_games) if self.ctx.reports else ()),
         ]
 
     def known_game(self, game_id: str) -> Game:

@@ -263,6 +263,29 @@ class DiscordSender:
             return outcome
         return BoardEdit.EDITED
 
+    async def post_message(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+        """Send a message of codecast's own (a moderation post) within the limits; its id,
+        or None when Discord refused or failed (logged)."""
+        if not self.ready:
+            return None
+        channel_id = int(chat_id)
+        await self._channels.limiter(str(channel_id)).acquire()
+        try:
+            data = await self._request(
+                Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id),
+                json=payload,
+            )
+        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("discord: message to %s not sent: %s", chat_id, exc)
+            return None
+        return str(data["id"])
+
+    async def edit_message(self, chat_id: str, message_id: str, payload: dict[str, Any]) -> bool:
+        """Edit a message of codecast's own within the limits; False when it failed."""
+        if not self.ready:
+            return False
+        return await self.edit_board(chat_id, message_id, payload) is BoardEdit.EDITED
+
     async def edit_sent(self, sent: SentMessage, announcement: Announcement) -> int:
         """The `MessageEditor` of the expiry watcher: one message per delivery on Discord."""
         if not sent.message_id:

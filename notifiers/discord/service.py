@@ -15,6 +15,7 @@ from notifiers.delivery import Sender
 from notifiers.discord.client import CodecastClient
 from notifiers.discord.sender import DiscordSender
 from notifiers.expiry import ExpiryWatcher, stop_task
+from notifiers.moderation import ModerationWatcher, finish
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class DiscordService:
         start_timeout: float = GATEWAY_START_TIMEOUT_SECONDS,
         expiry: ExpiryWatcher | None = None,
         boards: BoardKeeper | None = None,
+        moderation: ModerationWatcher | None = None,
     ) -> None:
         self._make_client = make_client
         self.client = client
@@ -70,6 +72,9 @@ class DiscordService:
         # Keeps the /board messages up to date; runs with the commands too.
         self.boards = boards
         self._boards_task: asyncio.Task[None] | None = None
+        # Posts players' reports for moderators; with the commands, like the expiry edits.
+        self.moderation = moderation
+        self._moderation_task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         # Never the token.
@@ -113,6 +118,10 @@ class DiscordService:
             self._expiry_task = asyncio.create_task(self.expiry.run(), name="discord-expiry")
         if self.boards is not None:
             self._boards_task = asyncio.create_task(self.boards.run(), name="discord-boards")
+        if self.moderation is not None:
+            self._moderation_task = asyncio.create_task(
+                self.moderation.run(), name="discord-moderation"
+            )
 
     async def _hold_gateway(self) -> None:
         await self.client.connect(reconnect=True)
@@ -122,6 +131,9 @@ class DiscordService:
         await stop_task(self._expiry_task)
         await stop_task(self._boards_task)
         self._expiry_task = self._boards_task = None
+        if self.moderation is not None:
+            await finish(self.moderation, self._moderation_task)
+        self._moderation_task = None
         try:
             if self._used:  # a client never started has nothing open (and cannot close)
                 await self.client.close()

@@ -13,11 +13,14 @@ from notifiers.boards import BoardKeeper
 from notifiers.discord.boards import DiscordBoards
 from notifiers.discord.client import CodecastClient
 from notifiers.discord.handlers import CommandContext
+from notifiers.discord.reports import DiscordBoard, DiscordReports
 from notifiers.discord.sender import DiscordLimits, DiscordSender
 from notifiers.discord.service import DiscordService
 from notifiers.discord.settings import DiscordSettings
 from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
+from notifiers.moderation import MODERATION_CHECK_SECONDS, ModerationWatcher
 from notifiers.registry import PlatformParts
+from notifiers.reports import Announced, ReportDesk, ReportRules
 
 
 def build_service(
@@ -27,16 +30,23 @@ def build_service(
     clock: Callable[[], datetime],
     *,
     expiry_check: float = EXPIRY_CHECK_SECONDS,
+    reports: ReportRules | None = None,
+    moderation_check: float = MODERATION_CHECK_SECONDS,
+    on_announced: Announced | None = None,
     **client_options: Any,
 ) -> DiscordService:
     """The Discord bot as settings describe it; `client_options` go to discord.py's client."""
     if settings.discord_token is None:
         raise ValueError("DISCORD_TOKEN is not set")
+    desk = ReportDesk(
+        catalog, sessions, clock=clock, rules=reports or ReportRules(), on_announced=on_announced
+    )
     context = CommandContext(
         catalog=catalog,
         sessions=sessions,
         clock=clock,
         source_names={s.id: s.label for s in catalog.sources},
+        reports=DiscordReports(desk, catalog),
     )
 
     def make_client() -> CodecastClient:
@@ -62,6 +72,14 @@ def build_service(
         ),
         crosspost=settings.discord_crosspost,
     )
+    channel = settings.discord_moderation_channel
+    moderation = ModerationWatcher(
+        desk,
+        sessions,
+        board=DiscordBoard(sender, catalog, str(channel)) if channel else None,
+        clock=clock,
+        interval=moderation_check,
+    )
     return DiscordService(
         client,
         sender,
@@ -73,11 +91,19 @@ def build_service(
         boards=BoardKeeper(
             DiscordBoards(sender), catalog, sessions, clock=clock, interval=expiry_check
         ),
+        moderation=moderation,
     )
 
 
 def build(settings: DiscordSettings, parts: PlatformParts) -> DiscordService:
     """The registry's entry: the bot as the settings describe it."""
     return build_service(
-        settings, parts.catalog, parts.sessions, parts.clock, expiry_check=parts.expiry_check
+        settings,
+        parts.catalog,
+        parts.sessions,
+        parts.clock,
+        expiry_check=parts.expiry_check,
+        reports=parts.reports,
+        moderation_check=parts.moderation_check,
+        on_announced=parts.on_announced,
     )

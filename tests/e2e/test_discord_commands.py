@@ -75,7 +75,9 @@ async def test_start_syncs_commands_with_minimal_intents(
     assert sorted(commands) == [
         "board",
         "codes",
+        "moderation",
         "redeem",
+        "submit",
         "subscribe",
         "subscriptions",
         "unsubscribe",
@@ -86,7 +88,7 @@ async def test_start_syncs_commands_with_minimal_intents(
     assert commands["codes"]["default_member_permissions"] is None
     game = commands["codes"]["options"][0]
     assert {c["value"] for c in game["choices"]} == set(CATALOG.games)
-    assert len(dc.guild_commands[guild.id]) == 6
+    assert len(dc.guild_commands[guild.id]) == 8
     # GUILDS only: no privileged intent, no messages.
     assert [i.intents for i in dc.identifies] == [minimal_intents().value]
     assert minimal_intents().value == 1

@@ -352,6 +352,24 @@ class FakeDiscord:
             focused, None, locale, True,
         )  # fmt: skip
 
+    async def press_button(
+        self, guild_id: int, channel_id: int, user_id: int, message: SentMessage, label: str
+    ) -> InteractionHandle:
+        """A member presses the button labelled `label` under `message` (type 3)."""
+        current = self.store.messages.get(message.id, message)
+        buttons = [c for row in current.components for c in row.get("components", [])]
+        [custom_id] = [b["custom_id"] for b in buttons if b.get("label") == label]
+        session: Session = self.gateway.session_for(guild_id)
+        pending = self.interactions.create_component(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            message=current,
+            custom_id=custom_id,
+        )
+        session.dispatch("INTERACTION_CREATE", pending.payload, pending.mark_sent)
+        return InteractionHandle(pending)
+
     async def _interaction(
         self,
         kind: int,

@@ -111,6 +111,8 @@ class PendingInteraction:
     responded: bool = False
     response_type: int | None = None
     original: SentMessage | None = None
+    # For a button press: the message whose button was pressed (deferred updates edit it).
+    component_message: SentMessage | None = None
     followups: list[SentMessage] = field(default_factory=list)
     followup_added: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -347,6 +349,67 @@ class Interactions:
         self._by_token[token] = pending
         return pending
 
+    def create_component(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        message: SentMessage,
+        custom_id: str,
+    ) -> PendingInteraction:
+        """A press of the button `custom_id` under `message` (INTERACTION_CREATE type 3)."""
+        world = self.world
+        guild = world.guilds[guild_id]
+        channel = world.channels[channel_id]
+        member = guild.members.get(user_id)
+        if member is None:
+            raise ValueError(f"user {user_id} is not a member of guild {guild_id}")
+        buttons = [c for row in message.components for c in row.get("components", [])]
+        if custom_id not in [b.get("custom_id") for b in buttons]:
+            raise ValueError(f"no button {custom_id!r} under message {message.id}")
+        perms = world.channel_permissions(channel, user_id)
+        iid = world.snowflake()
+        token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
+        payload: JsonDict = {
+            "id": str(iid),
+            "application_id": str(world.application_id),
+            "type": INTERACTION_COMPONENT,
+            "data": {"custom_id": custom_id, "component_type": 2},
+            "guild_id": str(guild_id),
+            "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
+            "channel_id": str(channel_id),
+            "channel": {**channel.payload(), "permissions": str(perms)},
+            "member": member.payload(permissions=perms),
+            "message": {**message.payload, "guild_id": str(guild_id)},
+            "token": token,
+            "version": 1,
+            "app_permissions": str(world.bot_permissions(channel)),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(guild_id)},
+            "context": 0,
+            "attachment_size_limit": 10_485_760,
+        }
+        pending = PendingInteraction(
+            iid,
+            token,
+            INTERACTION_COMPONENT,
+            guild_id,
+            channel_id,
+            user_id,
+            custom_id,
+            payload,
+            time.monotonic(),
+            self.settings.interaction_deadline,
+            asyncio.get_running_loop().create_future(),
+            component_message=message,
+        )
+        self._by_id[iid] = pending
+        self._by_token[token] = pending
+        return pending
+
     def _options(
         self,
         given: dict[str, Any],
@@ -489,6 +552,13 @@ class Interactions:
         elif rtype == 5:
             flags = FLAG_LOADING | (int(data.get("flags") or 0) & FLAG_EPHEMERAL)
             message = self._interaction_message(pending, {"flags": flags}, kind="interaction")
+        elif rtype == 6:
+            # A deferred update: the pressed message is the one later edits change.
+            message = pending.component_message
+        elif rtype == 7:
+            message = pending.component_message
+            if message is not None:
+                self.store.apply_edit(message, data, int(pending.payload["app_permissions"]))
         pending.responded = True
         pending.response_type = rtype
         pending.original = message
