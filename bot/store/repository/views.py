@@ -18,11 +18,13 @@ from bot.core.domain import (
     CodeView,
     Verification,
 )
+from bot.core.submission import SubmissionState
 from bot.store.models import (
     AnnouncementCodeRow,
     AnnouncementRow,
     CodeRow,
     CodeSourceRow,
+    SubmissionRow,
 )
 from bot.store.repository.codes import items_from_json
 from bot.store.repository.submissions import credits
@@ -49,7 +51,8 @@ async def public_codes(session: AsyncSession, game: str | None = None) -> list[C
     """Every settled code, and those being checked with HoYoverse, newest first.
 
     Codes waiting for a second source are not shown; codes waiting for their verdict are
-    (as "checking"), unless only a player reported them.
+    (as "checking"), unless only a player reported them. A code only players reported is
+    shown once a report of it was accepted, never when it was rejected.
     """
     # A code only a player reported is not shown before it is decided.
     listed = (
@@ -62,7 +65,21 @@ async def public_codes(session: AsyncSession, game: str | None = None) -> list[C
         CodeRow.verify_next_at.is_not(None),
         listed,
     )
-    query = select(CodeRow).where(or_(CodeRow.announced_at.is_not(None), checking))
+    reported = (
+        select(CodeSourceRow.code_id)
+        .where(CodeSourceRow.code_id == CodeRow.id, CodeSourceRow.source_id == PLAYERS.id)
+        .exists()
+    )
+    accepted = (
+        select(SubmissionRow.id)
+        .where(
+            SubmissionRow.code_id == CodeRow.id,
+            SubmissionRow.state == str(SubmissionState.ACCEPTED),
+        )
+        .exists()
+    )
+    settled = and_(CodeRow.announced_at.is_not(None), or_(~reported, listed, accepted))
+    query = select(CodeRow).where(or_(settled, checking))
     if game is not None:
         query = query.where(CodeRow.game == game)
     rows = (await session.scalars(query.order_by(CodeRow.first_seen.desc(), CodeRow.id))).all()
