@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -146,6 +147,49 @@ def _subscribe(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _submit(args: argparse.Namespace, settings: Settings) -> int:
+    """The operator's report: approved at once and announced, as a moderator's own /submit."""
+    from bot.app.daemon import report_rules
+    from bot.core.submission import OPERATOR, Reporter
+    from bot.store import database
+    from notifiers.reports import ReportDesk
+
+    catalog = load_catalog(settings.catalog)
+    game = catalog.game(args.game)
+
+    async def submit() -> int:
+        await database.require_schema(settings.database_url)
+        engine = database.create_engine(settings.database_url)
+        try:
+            desk = ReportDesk(
+                catalog,
+                database.session_factory(engine),
+                clock=lambda: datetime.now(UTC),
+                rules=report_rules(settings),
+            )
+            operator = Reporter(
+                platform=OPERATOR.key, user_id="shell", name=OPERATOR.name, moderator=True
+            )
+            receipt = await desk.submit(operator, game, args.code, rewards=args.rewards or "")
+        finally:
+            await engine.dispose()
+        decided = receipt.decided
+        if decided is None:
+            why = receipt.not_a_code.plain() if receipt.not_a_code else str(receipt.refusal)
+            sys.stderr.write(f"codecast submit: {receipt.code or args.code}: {why}\n")
+            return 2
+        if decided.announcement_id is None:
+            sys.stdout.write(f"{receipt.code}: approved; it was already announced\n")
+        else:
+            sys.stdout.write(
+                f"{receipt.code}: approved and announced to {decided.deliveries} subscriber(s); "
+                "the running daemon sends it (or codecast run --once)\n"
+            )
+        return 0
+
+    return asyncio.run(submit())
+
+
 def _db(args: argparse.Namespace, settings: Settings) -> int:
     from alembic.util import CommandError
 
@@ -230,6 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
                 "--remind", action="store_true", help="also codes about to expire (24 h)"
             )
         target.set_defaults(handler=_subscribe)
+
+    submit = commands.add_parser(
+        "submit", help="announce a code by hand (approved at once, like a moderator's report)"
+    )
+    submit.add_argument("--game", required=True, help="game id from the catalog")
+    submit.add_argument("--rewards", help="what the code gives")
+    submit.add_argument("code", help="the code, or its redeem link")
+    submit.set_defaults(handler=_submit)
 
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])
