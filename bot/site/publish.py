@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
+from bot.core.domain import PLAYERS
 from bot.site import (
     SiteRenderer,
     SiteSnapshot,
@@ -24,6 +25,7 @@ from bot.site import (
 )
 from bot.site.icons import IconStore
 from bot.store import repository, verify_queue
+from bot.store.repository import submissions
 from bot.store.verify_queue import ACCOUNT_OUT, out_note
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class SitePublisher:
             codes = await repository.public_codes(session)
             sources = await repository.source_health(session)
             accounts = await verify_queue.account_statuses(session)
+            reports = await submissions.counts(session)
         known = set(self.catalog.games)
         shown = tuple(c for c in codes if c.game in known)
         urls = {item.icon_url for c in shown for item in c.items if item.icon_url}
@@ -65,7 +68,11 @@ class SitePublisher:
             generated_at=self.clock(),
             site_url=self.site_url if self.site_url.endswith("/") else self.site_url + "/",
             indexnow_key=self.indexnow_key,
-            source_names={source.id: source.label for source in self.catalog.sources},
+            source_names={
+                PLAYERS.id: PLAYERS.label,
+                **{source.id: source.label for source in self.catalog.sources},
+            },
+            reports=reports,
             verification_notes=tuple(
                 out_note(a.name, a.out_reason) for a in accounts if a.state == ACCOUNT_OUT
             ),

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.core.domain import CodeView, Game, SourceHealth
+from bot.core.domain import PLAYERS, CodeView, Game, SourceHealth
+from bot.core.submission import ReportCounts
 from bot.core.text import web_url
-from bot.site.cards import front_lines, game_cards
+from bot.site.cards import front_lines, game_cards, source_anchor
 from bot.site.feeds import atom_feeds, codes_json_files, robots_txt, sitemap_xml
 from bot.site.health import source_groups, sources_json
 from bot.site.view import GameCodes, arrange, iso, utc_exact, utc_text
@@ -42,6 +43,8 @@ class SiteSnapshot:
     icons: Mapping[str, Icon] = field(default_factory=dict)
     # Verification accounts HoYoverse refuses ("verification account alt-1: cookie expired").
     verification_notes: tuple[str, ...] = ()
+    # How players' reports fared (accepted, rejected, waiting), for the sources page.
+    reports: ReportCounts | None = None
     # Source id -> what players call it (SourceConfig.label); ids not in it show as they are.
     source_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -143,6 +146,8 @@ class SiteRenderer:
             feed="feed.xml",
             groups=groups,
             verification_notes=snapshot.verification_notes,
+            reports=snapshot.reports,
+            players_anchor=source_anchor(PLAYERS.id),
         )
         files["sources.json"] = sources_json(groups)
         files.update(codes_json_files(site_url, games))
