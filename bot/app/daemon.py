@@ -499,5 +499,5 @@ async def _start_service(service: ChatService, *, commands: bool) -> None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 300.0)
         else:
-            log.info("%s bot started", service.platform)
+            log.info("%s started", service.platform)
             return

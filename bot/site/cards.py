@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup
 
-from bot.core.domain import CodeStatus
+from bot.core.domain import PLAYERS, CodeStatus
 from bot.core.rewards import amount_text, unnamed_item
 from bot.site.view import (
     ShownCode,
@@ -70,14 +70,20 @@ class _Parts:
         )
 
     def sources(self, sources: tuple[str, ...], labels: tuple[str, ...]) -> str:
-        """Links to the sources' entries on sources.html, each named as players know it."""
+        """Who lists a code, linked to their entries on sources.html: "listed by HoYoLAB,
+        Fandom", and "reported by players" when players reported it."""
         known = self._sources.get(sources)
         if known is None:
             page = f"{self.root}sources.html"
-            known = self._sources[sources] = ", ".join(
-                f'<a href="{page}#{source_anchor(s)}">{html_text(label)}</a>'
+            links = {
+                s: f'<a href="{page}#{source_anchor(s)}">{html_text(label)}</a>'
                 for s, label in zip(sources, labels, strict=True)
-            )
+            }
+            reported = links.pop(PLAYERS.id, None)
+            said = [f"listed by {', '.join(links.values())}"] if links else []
+            if reported is not None:
+                said.append(reported)
+            known = self._sources[sources] = " · ".join(said)
         return known
 
 
@@ -119,7 +125,7 @@ def card(c: ShownCode, parts: _Parts) -> str:
         if e
         else ""
     )
-    sources = f" · listed by {parts.sources(c.sources, c.source_labels)}" if c.sources else ""
+    sources = f" · {parts.sources(c.sources, c.source_labels)}" if c.sources else ""
     family = f'<p class="fam">{_family_note(c.family)}</p>\n' if c.family else ""
     checked = _checked(c) if c.verification != "unverified" else ""
     return (

@@ -45,6 +45,7 @@ def test_sources_page_counts_reports_and_a_reported_code_names_players_as_its_so
     assert "<dt>Rejected</dt><dd>2</dd>" in sources
     page = files["genshin/index.html"].decode()
     assert 'href="../sources.html#src-players">reported by players</a>' in page
+    assert "listed by <a" not in page.split('id="code-')[1]  # a code only players reported
     # A credited name is for announcements only, never the site.
     assert "Pat" not in page
 
