@@ -14,9 +14,8 @@ import logging
 import os
 import random
 import socket
-import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -144,7 +143,14 @@ class DeliveryWorker:
         self.retry = retry
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
-        self._announcements: OrderedDict[int, Announcement] = OrderedDict()
+        self._announcements: OrderedDict[int, asyncio.Future[Announcement]] = OrderedDict()
+        # When the lease of each claimed row not yet started ends, as far as this worker
+        # knows (its claim, then each renewal that found the lease still running).
+        self._leases: dict[int, datetime] = {}
+        # Rows claimed whose outcome is not written yet: never claimed again by this worker,
+        # even when a lease ran out (a busy machine), since they may be sent already.
+        self._held: set[int] = set()
+
         self._pending: list[tuple[Delivery, Outcome]] = []
         self._flush_lock = asyncio.Lock()
         # Sends started whose outcome is not committed yet, and who waits for that to drop.
@@ -164,7 +170,7 @@ class DeliveryWorker:
         failures = 0
         while True:
             try:
-                handled = await self.deliver_batch()
+                handled = await self.deliver_due()
                 failures = 0
             except (SQLAlchemyError, OSError) as exc:
                 failures += 1
@@ -185,7 +191,7 @@ class DeliveryWorker:
     async def drain(self, *, wait_for_retries: float = 30.0) -> WorkerStats:
         """Deliver until nothing is due; wait for retries due within `wait_for_retries` s."""
         while True:
-            if await self.deliver_batch():
+            if await self.deliver_due():
                 continue
             async with self.sessions() as session:
                 due = await outbox.next_due_at(session, self.platform)
@@ -198,22 +204,74 @@ class DeliveryWorker:
 
     async def deliver_batch(self) -> int:
         """Claim one batch of due rows, send them, record the outcomes; returns how many."""
-        async with self.sessions.begin() as session:
-            claimed = await outbox.claim_due(
-                session,
-                self.platform,
-                worker=self.worker_id,
-                limit=self.batch_size,
-                lease=self.lease,
-                now=self.clock(),
-            )
-        if not claimed:
-            return 0
-        slots = asyncio.Semaphore(self.concurrency)
+        return await self._stream(claims=1)
+
+    async def deliver_due(self) -> int:
+        """Send every row that is due, as one stream; returns how many were handled.
+
+        The next batch is claimed while the current one's last sends are still in flight
+        (when fewer than `refill_at` claimed rows wait for a sender), so sends never stop
+        for the database between batches: at a platform's full rate a pause of one claim
+        and one final flush per batch costs a few percent of the limit.
+        """
+        return await self._stream(claims=None)
+
+    @property
+    def refill_at(self) -> int:
+        return self.concurrency
+
+    async def _stream(self, *, claims: int | None) -> int:
+        waiting: deque[Delivery] = deque()
+        # Set by a sender when the rows waiting run low; cleared by the claimer.
+        hungry = asyncio.Event()
+        hungry.set()
+        # Set when a claim found rows or found none (then `done`): senders wait on it.
+        arrived = asyncio.Event()
+        done = False
+        handled = 0
+
+        async def claimer() -> None:
+            nonlocal done, handled
+            made = 0
+            try:
+                while claims is None or made < claims:
+                    await hungry.wait()
+                    hungry.clear()
+                    batch = await self._claim()
+                    made += 1
+                    if not batch:
+                        break
+                    handled += len(batch)
+                    waiting.extend(batch)
+                    arrived.set()
+            finally:
+                done = True
+                arrived.set()
+
+        async def lane() -> None:
+            while True:
+                if not waiting:
+                    if done:
+                        return
+                    arrived.clear()
+                    await arrived.wait()
+                    continue
+                delivery = waiting.popleft()
+                if len(waiting) < self.refill_at:
+                    hungry.set()
+                await self._deliver(delivery)
+
         stop = asyncio.Event()
         flusher = asyncio.create_task(self._flush_periodically(stop))
         try:
-            await asyncio.gather(*(self._deliver(delivery, slots) for delivery in claimed))
+            # A failed claim (the database is down) ends the stream once the rows already
+            # claimed are sent, and is raised then; lanes do not fail (see `_deliver`).
+            results = await asyncio.gather(
+                claimer(), *(lane() for _ in range(self.concurrency)), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
         finally:
             # Stopped, not cancelled: a cancel landing inside a write would leave that
             # transaction to the database driver's thread (holding SQLite's write lock) and
@@ -221,56 +279,118 @@ class DeliveryWorker:
             stop.set()
             await flusher
             await self._flush()
-        return len(claimed)
+            if waiting:
+                # Claimed but never started (the worker is stopping): due again at once for
+                # any worker, instead of after the lease.
+                await self._release([d.id for d in waiting])
+            for delivery in waiting:
+                self._leases.pop(delivery.id, None)
+                self._held.discard(delivery.id)
+        return handled
 
-    async def _deliver(self, delivery: Delivery, slots: asyncio.Semaphore) -> None:
-        async with slots:
-            # Back-pressure: a send starts only while fewer than `duplicate_bound` sends
-            # await the commit of their outcome (a slow database holds new sends back), so
-            # the messages a crash could send again never exceed that bound.
-            async with self._confirmed:
-                await self._confirmed.wait_for(lambda: self._unconfirmed < self.duplicate_bound)
-                self._unconfirmed += 1
-            try:
-                announcement = await self._announcement(delivery.announcement_id)
-                outcome = await self.sender.send(delivery, announcement)
-            except SQLAlchemyError as exc:
-                # The announcement could not be read (or a sender's own database work
-                # failed): the database is down or restarting.
-                log.warning(
-                    "%s delivery %d: database unavailable (%s); will retry",
-                    self.platform,
-                    delivery.id,
-                    type(exc).__name__,
-                )
-                outcome = Retry(f"database unavailable: {type(exc).__name__}")
-            except Exception as exc:
-                # A sender must classify its errors; an unexpected one is logged with its
-                # traceback and retried like a transient failure, never lost.
-                log.exception(
-                    "%s delivery %d to %s crashed", self.platform, delivery.id, delivery.chat_id
-                )
-                outcome = Retry(f"unexpected error: {type(exc).__name__}")
+    def _still_leased(self, delivery: Delivery) -> bool:
+        """Whether the row is surely still this worker's for a while: a row whose lease ran
+        out before a renewal reached it may have been claimed by another worker since, and
+        sending it here too would repeat the message. Such a row is left to whoever has it."""
+        end = self._leases.pop(delivery.id, None)
+        if end is not None and self.clock() < end - self.lease / 3:
+            return True
+        self._held.discard(delivery.id)
+        log.info(
+            "%s delivery %d: its lease ran out before it was sent; left to the next claim",
+            self.platform,
+            delivery.id,
+        )
+        return False
+
+    async def _claim(self) -> list[Delivery]:
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            claimed = await outbox.claim_due(
+                session,
+                self.platform,
+                worker=self.worker_id,
+                limit=self.batch_size,
+                lease=self.lease,
+                now=now,
+                exclude=self._held,
+            )
+        for delivery in claimed:
+            self._leases[delivery.id] = now + self.lease
+            self._held.add(delivery.id)
+        return claimed
+
+    async def _release(self, ids: list[int]) -> None:
+        try:
+            async with self.sessions.begin() as session:
+                await outbox.release(session, ids, worker=self.worker_id)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning(
+                "%s delivery: %d claimed rows wait for their lease to end (%s)",
+                self.platform,
+                len(ids),
+                type(exc).__name__,
+            )
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        # Back-pressure: a send starts only while fewer than `duplicate_bound` sends
+        # await the commit of their outcome (a slow database holds new sends back), so
+        # the messages a crash could send again never exceed that bound.
+        async with self._confirmed:
+            await self._confirmed.wait_for(lambda: self._unconfirmed < self.duplicate_bound)
+            if not self._still_leased(delivery):
+                return
+            self._unconfirmed += 1
+        try:
+            announcement = await self._announcement(delivery.announcement_id)
+            outcome = await self.sender.send(delivery, announcement)
+        except SQLAlchemyError as exc:
+            # The announcement could not be read (or a sender's own database work
+            # failed): the database is down or restarting.
+            log.warning(
+                "%s delivery %d: database unavailable (%s); will retry",
+                self.platform,
+                delivery.id,
+                type(exc).__name__,
+            )
+            outcome = Retry(f"database unavailable: {type(exc).__name__}")
+        except Exception as exc:
+            # A sender must classify its errors; an unexpected one is logged with its
+            # traceback and retried like a transient failure, never lost.
+            log.exception(
+                "%s delivery %d to %s crashed", self.platform, delivery.id, delivery.chat_id
+            )
+            outcome = Retry(f"unexpected error: {type(exc).__name__}")
         self._pending.append((delivery, outcome))
         if len(self._pending) >= self.flush_size:
             await self._try_flush()
 
     async def _flush_periodically(self, stop: asyncio.Event) -> None:
-        renewed = time.monotonic()
+        renewer = asyncio.create_task(self._renew_periodically(stop))
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.flush_interval)
+                await self._try_flush()
+        finally:
+            await renewer
+
+    async def _renew_periodically(self, stop: asyncio.Event) -> None:
+        """Every third of the lease, extend the lease of every row still held, on a timer of
+        its own so that a slow flush does not hold it back: rows that wait long (a slow
+        platform, a busy machine) must not be taken over by another worker meanwhile."""
+        every = self.lease.total_seconds() / 3
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.flush_interval)
-            await self._try_flush()
-            if time.monotonic() - renewed >= self.lease.total_seconds() / 3:
-                # A batch that takes longer than its lease (a slow platform, a busy machine)
-                # must not be taken over by another worker while it is still being sent.
-                try:
-                    await self._renew_leases()
-                    renewed = time.monotonic()
-                except (SQLAlchemyError, OSError) as exc:
-                    log.warning(
-                        "%s delivery: cannot renew leases (%s)", self.platform, type(exc).__name__
-                    )
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
+            try:
+                await self._renew_leases()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning(
+                    "%s delivery: cannot renew leases (%s)", self.platform, type(exc).__name__
+                )
 
     async def _try_flush(self) -> None:
         """Flush, but keep going through a database outage: the outcomes stay queued (and
@@ -287,14 +407,20 @@ class DeliveryWorker:
             )
 
     async def _renew_leases(self) -> None:
+        now = self.clock()
         async with self.sessions.begin() as session:
             await outbox.renew_leases(
                 session,
                 self.platform,
                 worker=self.worker_id,
                 lease=self.lease,
-                now=self.clock(),
+                now=now,
             )
+        # Only leases still running when the renewal was committed were surely renewed.
+        committed = self.clock()
+        for delivery_id, end in self._leases.items():
+            if end > committed:
+                self._leases[delivery_id] = now + self.lease
 
     async def _flush(self) -> None:
         async with self._flush_lock:
@@ -307,6 +433,7 @@ class DeliveryWorker:
                 # Not written: keep them for the next flush (the lease protects the rows).
                 self._pending[:0] = batch
                 raise
+            self._held.difference_update(d.id for d, _ in batch)
             async with self._confirmed:
                 self._unconfirmed -= len(batch)
                 self._confirmed.notify_all()
@@ -389,13 +516,23 @@ class DeliveryWorker:
 
     async def _announcement(self, announcement_id: int) -> Announcement:
         cached = self._announcements.get(announcement_id)
-        if cached is not None:
-            return cached
+        if cached is None:
+            # One read per announcement: the senders that need it meanwhile wait for the
+            # same read instead of each opening a connection of its own.
+            cached = asyncio.ensure_future(self._load_announcement(announcement_id))
+            self._announcements[announcement_id] = cached
+            while len(self._announcements) > 64:
+                self._announcements.popitem(last=False)
+        try:
+            return await asyncio.shield(cached)
+        except BaseException:
+            if cached.done() and self._announcements.get(announcement_id) is cached:
+                del self._announcements[announcement_id]  # a failed read is tried again
+            raise
+
+    async def _load_announcement(self, announcement_id: int) -> Announcement:
         async with self.sessions() as session:
             announcement = await repository.load_announcement(session, announcement_id)
         if announcement is None:
             raise LookupError(f"announcement {announcement_id} does not exist")
-        self._announcements[announcement_id] = announcement
-        while len(self._announcements) > 64:
-            self._announcements.popitem(last=False)
         return announcement

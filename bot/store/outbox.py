@@ -22,7 +22,7 @@ the worker's sends in flight plus the outcomes waiting to be written (see Delive
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -77,9 +77,15 @@ async def claim_due(
     limit: int,
     lease: timedelta,
     now: datetime,
+    exclude: Collection[int] = (),
 ) -> list[Delivery]:
-    """Claim up to `limit` due rows for `worker` until `now + lease`, oldest first."""
+    """Claim up to `limit` due rows for `worker` until `now + lease`, oldest first.
+
+    Rows in `exclude` (the worker's own, still being sent) are left alone even when their
+    lease ran out."""
     candidates = select(DeliveryRow.id).where(_due(platform, now)).order_by(DeliveryRow.id)
+    if exclude:
+        candidates = candidates.where(DeliveryRow.id.not_in(list(exclude)))
     candidates = candidates.limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
@@ -179,6 +185,26 @@ async def renew_leases(
         .values(lease_until=now + lease)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def release(session: AsyncSession, ids: Sequence[int], *, worker: str) -> None:
+    """Give back rows `worker` claimed and never sent: due again at once, the attempt not
+    counted."""
+    if not ids:
+        return
+    await session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.id.in_(ids),
+            DeliveryRow.claimed_by == worker,
+            DeliveryRow.state == DeliveryState.PENDING,
+        )
+        .values(
+            claimed_by=None,
+            lease_until=None,
+            attempts=case((DeliveryRow.attempts > 0, DeliveryRow.attempts - 1), else_=0),
+        )
+    )
 
 
 async def mark_sent(
