@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -256,6 +257,7 @@ async def simulate(
         for wiki in wikis.values():
             await wiki.stop()
         await engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     elapsed_hours = (loop.time() - began) * compress / 3600
     return {
         "changes": changes,
@@ -377,6 +379,7 @@ async def idle_daemon(seconds: float, warmup: float) -> tuple[float, int]:
             await fake.stop()
         for wiki in wikis:
             await wiki.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     return spent, asked
 
 
