@@ -13,6 +13,7 @@ from tests.e2e.telegram_helpers import (
     add_codes,
     ask,
     ask_one,
+    eventually,
     quiet,
     running_bot,
     subscribe,
@@ -38,6 +39,15 @@ async def boards(sessions: Sessions) -> list[BoardRow]:
         return list((await session.scalars(select(BoardRow).order_by(BoardRow.id))).all())
 
 
+async def recorded(sessions: Sessions) -> None:
+    """Wait for the /board handler to record its board (it does so after the post)."""
+
+    async def count() -> int:
+        return len(await boards(sessions))
+
+    await eventually(count, 1)
+
+
 async def test_a_board_is_posted_pinned_silently_and_edited_as_codes_come_and_go(
     sessions: Sessions,
 ) -> None:
@@ -51,6 +61,7 @@ async def test_a_board_is_posted_pinned_silently_and_edited_as_codes_come_and_go
             assert "codes that work now" in board.plain_text
             assert board.params.get("disable_notification") is True
             await tg.wait_for(lambda: bool(tg.pins))  # pinned after it was sent
+            await recorded(sessions)
             assert tg.pins == [(group.id, board.message_id, True)]
             keeper = service.boards
             assert keeper is not None
@@ -94,6 +105,7 @@ async def test_a_deleted_board_ends_quietly(sessions: Sessions) -> None:
         await add_codes(sessions, [("GENSHINGIFT", "Primogem ×60")], announce=False)
         async with running_bot(tg, sessions) as service:
             [board] = await ask(tg, group, admin, "/board genshin")
+            await recorded(sessions)
             tg.delete_by_user(group.id, board.message_id)
             await add_codes(sessions, [("NEWCODE2026", "Mora ×10,000")], announce=False)
             assert service.boards is not None
