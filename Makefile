@@ -60,7 +60,7 @@ LOCALES := bot/locales
 POT := $(LOCALES)/codecast.pot
 
 messages: $(STAMP)
-	$(BIN)/pybabel extract --mapping-file babel.cfg --keyword term:1c,2 --add-location file \
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keyword term:1c,2 --keyword command_text:1c,2 --add-location file \
 		--no-wrap --sort-by-file --add-comments Translators: --project codecast \
 		--output-file $(POT) .
 	$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALES) --domain codecast \

@@ -15,8 +15,11 @@ from discord import app_commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.domain import Platform
+from bot.core.language import negotiate
 from bot.store import repository
-from notifiers.discord.handlers import CommandContext, DiscordCommands, user_message
+from notifiers.discord.handlers import DiscordCommands
+from notifiers.discord.interactions import CommandContext, something_went_wrong, user_message
+from notifiers.discord.languages import CatalogTranslator, answer_words
 from notifiers.discord.reports import DiscordReports, ModerationButton
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,8 @@ class CodecastTree(app_commands.CommandTree["CodecastClient"]):
     async def on_error(
         self, interaction: discord.Interaction[CodecastClient], error: app_commands.AppCommandError
     ) -> None:
-        message = user_message(error)
+        words = answer_words(interaction)
+        message = user_message(error, words)
         command = interaction.command.qualified_name if interaction.command else "?"
         if message is None:
             cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
@@ -51,7 +55,7 @@ class CodecastTree(app_commands.CommandTree["CodecastClient"]):
                 interaction.user.id,
                 exc_info=cause,
             )
-            message = "Something went wrong on my side. Please try again in a moment."
+            message = something_went_wrong(words)
         else:
             log.info(
                 "discord /%s refused (guild %s, user %s): %s",
@@ -97,11 +101,13 @@ class CodecastClient(discord.AutoShardedClient):
         self.sessions = sessions
         self.clock = clock
         self.tree = CodecastTree(self)
+        self.context: CommandContext | None = None
         self.gateway_ready = asyncio.Event()
         self.reports: DiscordReports | None = None
         self._connected_shards: set[int] = set()
 
     def install_commands(self, ctx: CommandContext) -> None:
+        self.context = ctx
         for command in DiscordCommands(ctx).commands():
             self.tree.add_command(command)
         # Moderators' buttons, found by their custom ids (also on posts from before a restart).
@@ -110,8 +116,13 @@ class CodecastClient(discord.AutoShardedClient):
             self.add_dynamic_items(ModerationButton)
 
     async def sync_commands(self, test_guild_id: int | None = None) -> None:
-        """Register the commands: globally, and at once in a test guild when one is set."""
+        """Register the commands, with their names and descriptions in every language
+        codecast speaks: globally, and at once in a test guild when one is set."""
+        await self.tree.set_translator(CatalogTranslator())
         synced = await self.tree.sync()
+        if self.context is not None:
+            # Answers mention the commands by id: Discord shows them in each reader's language.
+            self.context.command_ids.update({c.name: c.id for c in synced})
         log.info("discord: %d global commands synced", len(synced))
         if test_guild_id is not None:
             guild = discord.Object(id=test_guild_id)
@@ -154,6 +165,20 @@ class CodecastClient(discord.AutoShardedClient):
                 now=self.clock(),
             )
         log.info("discord: removed from guild %s; %d subscriptions ended", guild.id, ended)
+
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        """A server changed its language: its channels' announcements follow (the cache has
+        it at once; the record is for processes without this server in their cache)."""
+        if before.preferred_locale == after.preferred_locale:
+            return
+        tag = negotiate(str(after.preferred_locale)).tag
+        async with self.sessions.begin() as session:
+            channels = await repository.space_chats(session, Platform.DISCORD, str(after.id))
+            for channel_id in channels:
+                await repository.set_chat_language(
+                    session, Platform.DISCORD, channel_id, tag, chosen=False, now=self.clock()
+                )
+        log.info("discord: guild %s speaks %s now (%d channels)", after.id, tag, len(channels))
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         async with self.sessions.begin() as session:

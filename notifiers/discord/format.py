@@ -1,7 +1,9 @@
 """Discord messages built from codes: embeds, redeem buttons and mentions, within Discord's limits.
 
 Pure functions of plain data: no client, no network. Text that came from the web (rewards,
-item names) is escaped for Markdown and can never mention anyone.
+item names) is escaped for Markdown and can never mention anyone. Every function takes the
+reader's `Words` (English when none is given): the catalogs' words, the glossary's game and
+item names, and the locale's numbers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from bot.core.domain import (
     Game,
     Verification,
 )
+from bot.core.glossary import game_name, game_note
+from bot.core.language import Words, english
 from bot.core.redeem import NotACode, RedeemTarget, Unreadable
 from bot.core.rewards import rewards_text
 from bot.core.text import clip
@@ -58,6 +62,11 @@ _MENTION_OPENERS = re.compile(r"<(?=[@#/])")
 # Anything but letters, digits, `-` and `_` has no place in a code shown in a code span.
 _NOT_CODE = re.compile(r"[^0-9A-Za-z_-]")
 
+# The slash commands, by the names Discord knows them by (each has a name per language).
+COMMAND_NAMES = ("codes", "subscribe", "unsubscribe", "subscriptions", "redeem", "language")
+# A /command in the catalogs' words (never inside a word, a path or a mention).
+_COMMAND = re.compile(r"(?<![\w/<])/(" + "|".join(COMMAND_NAMES) + r")\b")
+
 
 # --- text ------------------------------------------------------------------------------
 
@@ -79,14 +88,45 @@ def timestamp(moment: datetime, style: str = "R") -> str:
     return f"<t:{int(moment.timestamp())}:{style}>"
 
 
-def source_list(code: CodeView, source_names: Mapping[str, str]) -> str:
+def source_list(code: CodeView, source_names: Mapping[str, str], words: Words) -> str:
     """The sources listing a code; a player's report is said apart (`credit_text`)."""
-    return ", ".join(inert(source_names.get(s, s)) for s in code.sources if s != PLAYERS.id)
+    separator = words.pgettext("list separator", ", ")
+    return separator.join(inert(source_names.get(s, s)) for s in code.sources if s != PLAYERS.id)
 
 
-def credit_text(credit: str) -> str:
+def credit_text(credit: str, words: Words | None = None) -> str:
     """Who reported a code: a name only if the player asked to be named."""
-    return f"reported by {inert(clip(credit, 32))}" if credit else "reported by a player"
+    w = words or english()
+    if credit:
+        return w._("reported by %(name)s", name=inert(clip(credit, 32)))
+    return w._("reported by a player")
+
+
+def name_of(game: Game, words: Words) -> str:
+    """The game's name in the reader's language (the glossary's, else the catalog's)."""
+    return game_name(words, game.name)
+
+
+def command_name(name: str, words: Words) -> str:
+    """A slash command's name as the reader's Discord shows it ("codes" is "コード" in
+    Japanese): the names the command tree registers for each language."""
+    return words.pgettext("command name", name)
+
+
+def with_commands(text: str, words: Words, ids: Mapping[str, int] | None = None) -> str:
+    """The /commands of a message as the reader can use them: a command mention (Discord
+    shows it in each reader's language, and a tap runs it) where the command's id is known,
+    else its name in the reader's language. Embed titles and footers show no mentions: they
+    get names (`ids` None)."""
+
+    def shown(match: re.Match[str]) -> str:
+        name = match.group(1)
+        command_id = (ids or {}).get(name)
+        if command_id is not None:
+            return f"</{name}:{int(command_id)}>"
+        return "/" + command_name(name, words)
+
+    return _COMMAND.sub(shown, text)
 
 
 # --- one code --------------------------------------------------------------------------
@@ -98,34 +138,37 @@ def code_field(
     *,
     source_names: Mapping[str, str],
     redeem_in_text: bool,
+    words: Words | None = None,
 ) -> tuple[str, str]:
     """The (name, value) of the embed field that shows one code."""
+    w = words or english()
     name = code_span(code.code)
     if code.status is CodeStatus.EXPIRED:
-        name = f"~~{name}~~ (expired)"
+        name = f"~~{name}~~ " + w._("(expired)")
     lines: list[str] = []
-    facts = [f"First seen {timestamp(code.first_seen)}"]
+    # Discord writes the <t:…:R> times ("2 minutes ago") in each reader's language and keeps
+    # them current.
+    facts = [w._("First seen %(when)s", when=timestamp(code.first_seen))]
     if (
         code.verification is Verification.VALID
         and code.verified_at is not None
         and code.status is not CodeStatus.EXPIRED
     ):
-        # Discord writes "2 minutes ago" in each reader's language and keeps it current.
-        facts.insert(0, f"✓ checked {timestamp(code.verified_at)}")
+        facts.insert(0, w._("✓ checked %(when)s", when=timestamp(code.verified_at)))
     if code.expires_at is not None:
-        facts.append(f"expires {timestamp(code.expires_at)}")
-    if listed := source_list(code, source_names):
-        facts.append(f"sources: {listed}")
+        facts.append(w._("expires %(when)s", when=timestamp(code.expires_at)))
+    if listed := source_list(code, source_names, w):
+        facts.append(w._("sources: %(sources)s", sources=listed))
     if code.credit is not None:
-        facts.append(credit_text(code.credit))
+        facts.append(credit_text(code.credit, w))
     tail = " · ".join(facts)
     link = game.redeem_link(code.code) if redeem_in_text else None
     if link is not None:
-        tail += f"\n[Redeem]({link})"
-    rewards = rewards_text(code)
+        tail += f"\n[{w._('Redeem')}]({link})"
+    rewards = rewards_text(code, w)
     # The rewards give way when the field is full: dates, sources and the link are short.
     room = MAX_FIELD_VALUE_CHARS - len(tail) - 1
-    lines.append(clip(inert(rewards), room) if rewards else "Rewards not listed")
+    lines.append(clip(inert(rewards), room) if rewards else w._("Rewards not listed"))
     lines.append(tail)
     return name, clip("\n".join(lines), MAX_FIELD_VALUE_CHARS)
 
@@ -136,8 +179,11 @@ class RedeemButton:
     url: str
 
 
-def redeem_buttons(codes: Iterable[CodeView], game: Game) -> list[RedeemButton]:
+def redeem_buttons(
+    codes: Iterable[CodeView], game: Game, words: Words | None = None
+) -> list[RedeemButton]:
     """A "Redeem CODE" link button per code that can be redeemed on the web, at most 25."""
+    w = words or english()
     buttons: list[RedeemButton] = []
     for code in codes:
         if code.status is CodeStatus.EXPIRED:
@@ -145,7 +191,9 @@ def redeem_buttons(codes: Iterable[CodeView], game: Game) -> list[RedeemButton]:
         link = game.redeem_link(code.code)
         if link is None or len(link) > MAX_BUTTON_URL_CHARS:
             continue
-        label = clip(f"Redeem {_NOT_CODE.sub('', code.code)}", MAX_BUTTON_LABEL_CHARS)
+        label = clip(
+            w._("Redeem %(code)s", code=_NOT_CODE.sub("", code.code)), MAX_BUTTON_LABEL_CHARS
+        )
         buttons.append(RedeemButton(label, link))
         if len(buttons) == MAX_BUTTONS_PER_MESSAGE:
             break
@@ -198,8 +246,10 @@ def fill_embeds(
     budget: int,
     max_embeds: int,
     description: str | None = None,
+    words: Words | None = None,
 ) -> EmbedPlan:
     """Codes as fields over as many embeds as the limits allow; what does not fit is counted."""
+    w = words or english()
     first = _game_embed(game, title)
     if description:
         first.description = clip(inert(description), MAX_DESCRIPTION_CHARS)
@@ -208,14 +258,14 @@ def fill_embeds(
     shown: list[CodeView] = []
     for code in codes:
         name, value = code_field(
-            code, game, source_names=source_names, redeem_in_text=redeem_in_text
+            code, game, source_names=source_names, redeem_in_text=redeem_in_text, words=w
         )
         current = embeds[-1]
         cost = len(name) + len(value)
         if len(current.fields) == MAX_FIELDS_PER_EMBED:
             if len(embeds) == max_embeds:
                 break
-            current = _game_embed(game, f"{title} (continued)")
+            current = _game_embed(game, continued(title, w))
             cost += len(current)
             if used + cost > budget:
                 break
@@ -232,9 +282,16 @@ def _game_embed(game: Game, title: str) -> discord.Embed:
     return discord.Embed(title=clip(inert(title), MAX_TITLE_CHARS), colour=game.color)
 
 
-def in_game_note(game: Game) -> str | None:
+def continued(title: str, words: Words) -> str:
+    """The title of an embed that goes on with the codes of the one before."""
+    return words._("%(title)s (continued)", title=title)
+
+
+def in_game_note(game: Game, words: Words | None = None) -> str | None:
     """How to redeem a game's codes when there is no web page for it."""
-    return game.note if game.redeem_url is None else None
+    if game.redeem_url is not None or not game.note:
+        return None
+    return game_note(words or english(), game.note)
 
 
 # Room kept for the "…and N more" note when an announcement does not fit one message.
@@ -286,12 +343,20 @@ def announcement_title(
     *,
     expired: bool = False,
     kind: AnnouncementKind = AnnouncementKind.NEW,
+    words: Words | None = None,
 ) -> str:
+    w = words or english()
     if kind is AnnouncementKind.REMINDER:
-        what = "A code expires" if count == 1 else f"{count} codes expire"
-        return f"{what} within 24 hours: {game.name}"
-    title = f"New {game.name} code" if count == 1 else f"{count} new {game.name} codes"
-    return f"{title} (expired)" if expired else title
+        return w.ngettext(
+            "A code expires within 24 hours: %(game)s",
+            "%(count)s codes expire within 24 hours: %(game)s",
+            count,
+            game=name_of(game, w),
+        )
+    title = w.ngettext(
+        "New %(game)s code", "%(count)s new %(game)s codes", count, game=name_of(game, w)
+    )
+    return w._("%(title)s (expired)", title=title) if expired else title
 
 
 def announcement_message(
@@ -300,8 +365,10 @@ def announcement_message(
     *,
     role_id: str | None = None,
     source_names: Mapping[str, str] | None = None,
+    words: Words | None = None,
 ) -> AnnouncementMessage:
     """The message a subscribed channel gets: embeds per game, redeem buttons, the role."""
+    w = words or english()
     codes = list(announcement.codes)
     plan = fill_embeds(
         codes,
@@ -311,24 +378,30 @@ def announcement_message(
             len(codes),
             expired=all(c.status is CodeStatus.EXPIRED for c in codes),
             kind=announcement.kind,
+            words=w,
         ),
         source_names=source_names or {},
         redeem_in_text=False,
         budget=MAX_EMBED_CHARS_PER_MESSAGE - _MORE_NOTE_RESERVE,
         max_embeds=MAX_EMBEDS_PER_MESSAGE,
-        description=in_game_note(game),
+        description=in_game_note(game, w),
+        words=w,
     )
     last = plan.embeds[-1]
     footer = FOOTER
     if plan.omitted:
-        footer = f"…and {plan.omitted} more: see /codes · {FOOTER}"
+        more = w.ngettext(
+            "…and %(count)s more: see /codes", "…and %(count)s more: see /codes", plan.omitted
+        )
+        # A footer shows no command mention: the command's name in the reader's language.
+        footer = f"{with_commands(more, w)} · {FOOTER}"
     last.set_footer(text=clip(footer, MAX_FOOTER_CHARS))
     last.timestamp = announcement.created_at
     content = f"<@&{int(role_id)}>" if role_id else None
     return AnnouncementMessage(
         content=content,
         embeds=plan.embeds,
-        buttons=redeem_buttons(plan.shown, game),
+        buttons=redeem_buttons(plan.shown, game, w),
         allowed_mentions=allowed_mentions(role_id),
         omitted=plan.omitted,
     )
@@ -341,6 +414,7 @@ def codes_messages(
     games: Sequence[tuple[Game, Sequence[CodeView]]],
     *,
     source_names: Mapping[str, str] | None = None,
+    words: Words | None = None,
 ) -> list[list[discord.Embed]]:
     """The answer to /codes as messages of embeds, each message within Discord's limits.
 
@@ -349,7 +423,7 @@ def codes_messages(
     """
     embeds: list[discord.Embed] = []
     for game, codes in games:
-        embeds.extend(_game_code_embeds(game, codes, source_names or {}))
+        embeds.extend(_game_code_embeds(game, codes, source_names or {}, words or english()))
     messages: list[list[discord.Embed]] = []
     current: list[discord.Embed] = []
     for embed in embeds:
@@ -366,12 +440,19 @@ def codes_messages(
 
 
 def _game_code_embeds(
-    game: Game, codes: Sequence[CodeView], source_names: Mapping[str, str]
+    game: Game, codes: Sequence[CodeView], source_names: Mapping[str, str], words: Words
 ) -> list[discord.Embed]:
-    title = f"{game.name}: {len(codes)} active code{'s' if len(codes) != 1 else ''}"
+    w = words
+    name = name_of(game, w)
+    title = w.ngettext(
+        "%(game)s: %(count)s active code",
+        "%(game)s: %(count)s active codes",
+        len(codes),
+        game=name,
+    )
     if not codes:
-        embed = _game_embed(game, f"{game.name}: no active codes")
-        embed.description = "No active codes right now. New ones are announced here first."
+        embed = _game_embed(game, w._("%(game)s: no active codes", game=name))
+        embed.description = w._("No active codes right now. New ones are announced here first.")
         return [embed]
     result: list[discord.Embed] = []
     rest = list(codes)
@@ -379,13 +460,14 @@ def _game_code_embeds(
         plan = fill_embeds(
             rest,
             game,
-            title=title if not result else f"{title} (continued)",
+            title=title if not result else continued(title, w),
             source_names=source_names,
             redeem_in_text=True,
             # One embed of this game must always fit a message of its own.
             budget=MAX_EMBED_CHARS_PER_MESSAGE,
             max_embeds=1,
-            description=None if result else in_game_note(game),
+            description=None if result else in_game_note(game, w),
+            words=w,
         )
         if not plan.shown:  # cannot happen with Discord's limits; never loop forever
             break
@@ -394,11 +476,13 @@ def _game_code_embeds(
     return result
 
 
-# --- /subscriptions ----------------------------------------------------------------------
+# --- /subscriptions ---------------------------------------------------------------------
 
 
-# The subscription option that names the role an announcement mentions.
+# The subscription options that name the role an announcement mentions, and the language
+# chosen for its announcements with /language (a tag of bot/core/language.py).
 ROLE_OPTION = "role_id"
+LANGUAGE_OPTION = "language"
 
 
 def role_to_ping(options: Mapping[str, Any]) -> str | None:
@@ -412,19 +496,26 @@ class SubscriptionLine:
     channel_id: str
     game_name: str
     role_id: str | None
+    # The language chosen for its announcements, as its speakers write it; None: the
+    # server's.
+    language: str | None = None
 
 
-def subscriptions_text(lines: Sequence[SubscriptionLine]) -> list[str]:
+def subscriptions_text(lines: Sequence[SubscriptionLine], words: Words | None = None) -> list[str]:
     """The server's subscriptions as lines of text, split into messages of at most 2,000."""
+    w = words or english()
     if not lines:
-        return ["This server has no subscriptions. Add one with `/subscribe`."]
-    rows = [
-        f"<#{int(line.channel_id)}> · {inert(line.game_name)}"
-        + (f" · pings <@&{int(line.role_id)}>" if line.role_id else "")
-        for line in lines
-    ]
+        return [w._("This server has no subscriptions. Add one with /subscribe.")]
+    rows = []
+    for line in lines:
+        row = f"<#{int(line.channel_id)}> · {inert(game_name(w, line.game_name))}"
+        if line.role_id:
+            row += " · " + w._("pings %(role)s", role=f"<@&{int(line.role_id)}>")
+        if line.language:
+            row += f" · {inert(line.language)}"
+        rows.append(row)
     messages: list[str] = []
-    current = f"**Subscriptions ({len(lines)})**"
+    current = w._("**Subscriptions (%(count)s)**", count=w.number(len(lines)))
     for row in rows:
         if len(current) + 1 + len(row) > MAX_CONTENT_CHARS:
             messages.append(current)
@@ -438,34 +529,50 @@ def subscriptions_text(lines: Sequence[SubscriptionLine]) -> list[str]:
 # --- /redeem -----------------------------------------------------------------------------
 
 
-def not_a_code_text(error: NotACode) -> str:
+def not_a_code_text(error: NotACode, words: Words | None = None) -> str:
     """Why a pasted text is no code, in Discord's Markdown."""
+    w = words or english()
     if error.reason is Unreadable.LINK_WITHOUT_CODE:
-        return "That link has no `?code=` in it."
+        return w._("That link has no `?code=` in it.")
     if error.reason is Unreadable.NOT_THE_GAMES_PATTERN and error.game is not None:
-        return f"`{error.code}` does not look like a {inert(error.game.name)} code."
-    return error.plain()
+        return w._(
+            "%(code)s does not look like a %(game)s code.",
+            code=code_span(error.code),
+            game=inert(name_of(error.game, w)),
+        )
+    return w._("That does not look like a code of any game I know.")
 
 
-def redeem_text(targets: Sequence[RedeemTarget]) -> str:
+def redeem_text(targets: Sequence[RedeemTarget], words: Words | None = None) -> str:
+    w = words or english()
     lines = []
     for target in targets:
         shown = code_span(target.code)
+        name = inert(name_of(target.game, w))
         if target.url is not None:
-            lines.append(f"**{inert(target.game.name)}**: redeem {shown} with the button below.")
+            lines.append(
+                w._("**%(game)s**: redeem %(code)s with the button below.", game=name, code=shown)
+            )
         else:
-            note = f" {inert(target.game.note)}" if target.game.note else ""
-            lines.append(f"**{inert(target.game.name)}**: {shown} is redeemed in game.{note}")
+            line = w._("**%(game)s**: %(code)s is redeemed in game.", game=name, code=shown)
+            if target.game.note:
+                line += " " + inert(game_note(w, target.game.note))
+            lines.append(line)
     return clip("\n".join(lines), MAX_CONTENT_CHARS)
 
 
-def redeem_target_buttons(targets: Sequence[RedeemTarget]) -> list[RedeemButton]:
+def redeem_target_buttons(
+    targets: Sequence[RedeemTarget], words: Words | None = None
+) -> list[RedeemButton]:
+    w = words or english()
     buttons = []
     for target in targets:
         if target.url is None or len(target.url) > MAX_BUTTON_URL_CHARS:
             continue
-        label = f"Redeem {_NOT_CODE.sub('', target.code)}"
+        code = _NOT_CODE.sub("", target.code)
         if len(targets) > 1:
-            label += f" ({target.game.name})"
+            label = w._("Redeem %(code)s (%(game)s)", code=code, game=name_of(target.game, w))
+        else:
+            label = w._("Redeem %(code)s", code=code)
         buttons.append(RedeemButton(clip(label, MAX_BUTTON_LABEL_CHARS), target.url))
     return buttons[:MAX_BUTTONS_PER_MESSAGE]

@@ -20,11 +20,13 @@ from discord.http import Route
 
 from bot.core.catalog import Catalog
 from bot.core.domain import Announcement, Platform
+from bot.core.language import Words
 from bot.store.outbox import Delivery
 from bot.store.repository import SentMessage
 from notifiers.boards import BoardEdit
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from notifiers.discord.format import announcement_message, role_to_ping
+from notifiers.discord.languages import server_locale, subscription_words
 from notifiers.limits import AnsweredWindow, KeyedLimiter, Pacer, PauseGate, Rate
 
 log = logging.getLogger(__name__)
@@ -182,6 +184,11 @@ class DiscordSender:
             game,
             role_id=role_to_ping(delivery.options),
             source_names=self.source_names,
+            words=subscription_words(
+                delivery.options,
+                server_locale(self.client, delivery.space_id),
+                delivery.language,
+            ),
         )
         channel_id = int(delivery.chat_id)
         payload = message.payload(nonce=delivery_nonce(delivery))
@@ -214,13 +221,22 @@ class DiscordSender:
             await self._publish(channel_id, message_id)
         return Sent(message_id)
 
-    async def edit(self, chat_id: str, message_id: str, announcement: Announcement) -> bool:
+    async def edit(
+        self,
+        chat_id: str,
+        message_id: str,
+        announcement: Announcement,
+        words: Words | None = None,
+    ) -> bool:
         """Show a sent announcement's codes as they are now: expired ones struck through,
-        their redeem buttons gone. Best effort: False when Discord refused or failed."""
+        their redeem buttons gone, in the words it was sent in. Best effort: False when
+        Discord refused or failed."""
         game = self.catalog.games.get(announcement.game)
         if game is None or not self.ready:
             return False
-        message = announcement_message(announcement, game, source_names=self.source_names)
+        message = announcement_message(
+            announcement, game, source_names=self.source_names, words=words
+        )
         channel_id = int(chat_id)
         await self._channels.limiter(str(channel_id)).acquire()
         try:
@@ -290,7 +306,10 @@ class DiscordSender:
         """The `MessageEditor` of the expiry watcher: one message per delivery on Discord."""
         if not sent.message_id:
             return 0
-        return int(await self.edit(sent.chat_id, sent.message_id, announcement))
+        spoken = subscription_words(
+            sent.options, server_locale(self.client, sent.space_id), sent.language
+        )
+        return int(await self.edit(sent.chat_id, sent.message_id, announcement, spoken))
 
     def _hold(self, channel_id: int, seconds: float) -> None:
         self._held_until[channel_id] = time.monotonic() + seconds

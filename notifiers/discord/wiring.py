@@ -12,7 +12,7 @@ from bot.core.catalog import Catalog
 from notifiers.boards import BoardKeeper
 from notifiers.discord.boards import DiscordBoards
 from notifiers.discord.client import CodecastClient
-from notifiers.discord.handlers import CommandContext
+from notifiers.discord.interactions import CommandContext
 from notifiers.discord.reports import DiscordBoard, DiscordReports
 from notifiers.discord.sender import DiscordLimits, DiscordSender
 from notifiers.discord.service import DiscordService

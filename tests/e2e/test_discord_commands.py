@@ -75,6 +75,7 @@ async def test_start_syncs_commands_with_minimal_intents(
     assert sorted(commands) == [
         "board",
         "codes",
+        "language",
         "moderation",
         "redeem",
         "submit",
@@ -88,7 +89,7 @@ async def test_start_syncs_commands_with_minimal_intents(
     assert commands["codes"]["default_member_permissions"] is None
     game = commands["codes"]["options"][0]
     assert {c["value"] for c in game["choices"]} == set(CATALOG.games)
-    assert len(dc.guild_commands[guild.id]) == 8
+    assert len(dc.guild_commands[guild.id]) == 9
     # GUILDS only: no privileged intent, no messages.
     assert [i.intents for i in dc.identifies] == [minimal_intents().value]
     assert minimal_intents().value == 1
@@ -315,9 +316,11 @@ async def test_missing_channel_permissions_are_named_and_nothing_is_saved(
                 {"game": "genshin", "channel": target},
             )  # fmt: skip
             answers.append((await handle.response()).data["content"])
+    # The command is named by a mention: Discord shows it in the reader's language.
+    subscribe_id = next(c["id"] for c in dc.commands if c["name"] == "subscribe")
     assert answers[0] == (
         f"I cannot announce in <#{quiet}>: I am missing **Embed Links** there. Give codecast "
-        "these permissions in the channel settings, then run /subscribe again."
+        f"these permissions in the channel settings, then run </subscribe:{subscribe_id}> again."
     )
     assert "**View Channel, Send Messages, Embed Links**" in answers[1]
     assert await subscriptions_of(sessions, guild.id) == []

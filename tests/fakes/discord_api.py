@@ -152,6 +152,7 @@ class FakeDiscord:
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
         bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
         bot_member: bool = True,
+        preferred_locale: str = "en-US",
     ) -> Guild:
         """A guild with @everyone, the bot's managed role and member, and some channels.
 
@@ -167,6 +168,7 @@ class FakeDiscord:
             self.world.add_channel(guild.id, channel_name)
         for channel_name in announcement_channels:
             self.world.add_channel(guild.id, channel_name, type=ChannelType.ANNOUNCEMENT)
+        guild.preferred_locale = preferred_locale
         if bot_member:
             self.world.bot_join(guild.id, permissions=bot_permissions)
         return guild
@@ -248,6 +250,14 @@ class FakeDiscord:
         channel = self.world.channels.pop(channel_id)
         del self.world.guilds[channel.guild_id].channels[channel_id]
         self._channel_event("CHANNEL_DELETE", channel, notify)
+
+    async def set_guild_locale(self, guild_id: int, locale: str) -> None:
+        """The server's owner changes its primary language: GUILD_UPDATE."""
+        guild = self.world.guilds[guild_id]
+        guild.preferred_locale = locale
+        self.gateway.dispatch_guild_event(
+            guild_id, "GUILD_UPDATE", guild.rest_payload(), INTENT_GUILDS
+        )
 
     async def remove_bot_from_guild(self, guild_id: int) -> None:
         """The bot is kicked: GUILD_DELETE without `unavailable`, and 403 for its channels."""

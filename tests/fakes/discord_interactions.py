@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +67,14 @@ RESPONSE_GRACE = 2.0
 # Follow-ups may come much later than the first answer; tests wait this long at most.
 FOLLOWUP_WAIT = 10.0
 
-_NAME = re.compile(r"^[-_'\w]{1,32}$")
+# The locales Discord accepts as keys of name and description localizations.
+# fmt: off
+DISCORD_LOCALES = frozenset({
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
+    "th", "zh-CN", "ja", "zh-TW", "ko",
+})
+# fmt: on
 
 
 class CommandUnavailable(Exception):
@@ -317,7 +324,7 @@ class Interactions:
             "type": kind,
             "data": data,
             "guild_id": str(guild_id),
-            "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
+            "guild": {"id": str(guild_id), "locale": guild.preferred_locale, "features": []},
             "channel_id": str(channel_id),
             "channel": {**channel.payload(), "permissions": str(perms)},
             "member": member.payload(permissions=perms),
@@ -325,7 +332,7 @@ class Interactions:
             "version": 1,
             "app_permissions": str(world.bot_permissions(channel)),
             "locale": locale,
-            "guild_locale": "en-US",
+            "guild_locale": guild.preferred_locale,
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
@@ -699,11 +706,12 @@ def _validate_command(
     cmd: JsonDict, kind: int, where: tuple[str | int, ...], errors: FormErrors
 ) -> None:
     name = str(cmd.get("name", ""))
-    if kind == 1 and (not _NAME.match(name) or name != name.lower()):
+    if kind == 1 and not _valid_name(name):
         errors.add((*where, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Invalid name")
     description = str(cmd.get("description") or "")
     if kind == 1 and not 1 <= len(description) <= 100:
         errors.add((*where, "description"), "BASE_TYPE_BAD_LENGTH", "Must be 1-100 long.")
+    _validate_localizations(cmd, where, errors)
     options = cmd.get("options") or []
     errors.max_length((*where, "options"), options, 25)
     optional_seen = False
@@ -726,9 +734,45 @@ def _validate_command(
             optional_seen = True
         choices = opt.get("choices") or []
         errors.max_length((*at, "choices"), choices, 25)
+        for j, choice in enumerate(choices):
+            _validate_localizations(choice, (*at, "choices", j), errors)
         if choices and opt.get("autocomplete"):
             errors.add(
                 (*at, "autocomplete"),
                 "APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE",
                 "Autocomplete cannot be set with choices.",
             )
+
+
+def _valid_name(name: str) -> bool:
+    """Discord's rule for names: 1-32 of letters and digits of any script (Thai and
+    Devanagari with their marks), `-`, `_` and `'`, lower case where the script has case."""
+    if not 1 <= len(name) <= 32 or name != name.lower():
+        return False
+    return all(
+        ch.isalnum() or ch in "-_'" or unicodedata.name(ch, "").startswith(("THAI", "DEVANAGARI"))
+        for ch in name
+    )
+
+
+def _validate_localizations(
+    cmd: JsonDict, where: tuple[str | int, ...], errors: FormErrors
+) -> None:
+    """name_localizations and description_localizations: Discord's locales only, each value
+    held to the rule of the field it localizes (choices' names are free text up to 100)."""
+    is_choice = "value" in cmd
+    for key in ("name_localizations", "description_localizations"):
+        localized = cmd.get(key)
+        if localized is None:
+            continue
+        if not isinstance(localized, dict):
+            errors.add((*where, key), "MODEL_TYPE_CONVERT", "Must be an object.")
+            continue
+        for locale, text in localized.items():
+            at = (*where, key, locale)
+            if locale not in DISCORD_LOCALES:
+                errors.add(at, "BASE_TYPE_CHOICES", f"Value must be one of {{locales}}: {locale}")
+            elif key == "name_localizations" and not is_choice and not _valid_name(str(text)):
+                errors.add(at, "APPLICATION_COMMAND_INVALID_NAME", "Invalid name")
+            elif not 1 <= len(str(text)) <= 100:
+                errors.add(at, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")

@@ -295,6 +295,8 @@ class Guild:
     # False once the bot was kicked: the guild still exists but the bot sees nothing of it.
     bot_present: bool = True
     joined_at: str = field(default_factory=iso_now)
+    # The server's language (Server Settings → Community → Server Primary Language).
+    preferred_locale: str = "en-US"
 
     @property
     def everyone_role_id(self) -> int:
@@ -343,7 +345,7 @@ class Guild:
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.preferred_locale,
             "premium_tier": 0,
             "nsfw_level": 0,
             "premium_progress_bar_enabled": False,

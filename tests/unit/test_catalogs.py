@@ -22,7 +22,8 @@ from bot.core.language import DOMAIN, LANGUAGES, Language, negotiate
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ROOT / "bot" / "locales"
 TRANSLATED = [language for language in LANGUAGES if language.catalog]
-# The keywords `make messages` passes to pybabel (the defaults and `term`).
+# The keywords `make messages` passes to pybabel (the defaults, `term` and Discord's
+# `command_text`).
 KEYWORDS = {
     "_": None,
     "gettext": None,
@@ -30,6 +31,7 @@ KEYWORDS = {
     "pgettext": ((1, "c"), 2),
     "npgettext": ((1, "c"), 2, 3),
     "term": ((1, "c"), 2),
+    "command_text": ((1, "c"), 2),
 }
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

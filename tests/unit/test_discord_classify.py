@@ -12,7 +12,7 @@ import pytest
 from bot.core.domain import Platform
 from bot.store.outbox import Delivery
 from notifiers.delivery import Failed, Gone, RateLimited, Retry
-from notifiers.discord.handlers import missing_permissions
+from notifiers.discord.interactions import missing_permissions
 from notifiers.discord.sender import (
     CLOUDFLARE_BAN_SECONDS,
     MAX_NONCE_CHARS,

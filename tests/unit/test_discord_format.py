@@ -9,8 +9,10 @@ import pytest
 
 from bot.core.catalog import load_catalog
 from bot.core.domain import MAX_REWARDS_LENGTH, Announcement, CodeStatus, CodeView, RewardItem
+from bot.core.language import words
 from bot.core.redeem import NotACode, code_from_text, redeem_targets
 from notifiers.discord.format import (
+    LANGUAGE_OPTION,
     MAX_BUTTONS_PER_MESSAGE,
     MAX_BUTTONS_PER_ROW,
     MAX_CONTENT_CHARS,
@@ -27,7 +29,9 @@ from notifiers.discord.format import (
     not_a_code_text,
     redeem_target_buttons,
     subscriptions_text,
+    with_commands,
 )
+from notifiers.discord.languages import subscription_words
 
 CATALOG = load_catalog()
 GENSHIN = CATALOG.games["genshin"]
@@ -265,9 +269,7 @@ def test_subscriptions_text_splits_at_2000_characters() -> None:
 
 
 def test_subscriptions_text_when_there_are_none() -> None:
-    assert subscriptions_text([]) == [
-        "This server has no subscriptions. Add one with `/subscribe`."
-    ]
+    assert subscriptions_text([]) == ["This server has no subscriptions. Add one with /subscribe."]
 
 
 # --- /redeem -----------------------------------------------------------------------------------
@@ -349,3 +351,36 @@ def test_an_edit_replaces_embeds_and_buttons_but_never_pings_again() -> None:
     body = message.edit_payload()
     assert set(body) == {"embeds", "components", "allowed_mentions"}
     assert body["allowed_mentions"] == {"parse": [], "roles": [], "replied_user": False}
+
+
+# --- languages ---------------------------------------------------------------------------
+
+
+def test_commands_are_mentioned_by_id_else_named_in_the_readers_language() -> None:
+    japanese = words("ja")
+    text = "Add one with /subscribe, see /codes; /start and a/codes stay."
+    assert with_commands(text, japanese, {"subscribe": 42}) == (
+        "Add one with </subscribe:42>, see /コード; /start and a/codes stay."
+    )
+    assert with_commands("/codes", words("en")) == "/codes"
+
+
+def test_an_announcement_in_another_language_keeps_codes_and_links() -> None:
+    codes = [code(f"CODE{i:04d}", rewards="x" * 900) for i in range(40)]
+    message = announcement_message(announcement(*codes), GENSHIN, words=words("ja"))
+    assert message.embeds[0].title == "原神：新しいコード 40 件"
+    assert message.buttons[0].label == "CODE0000 を交換"
+    footer = text(message.embeds[-1].footer.text)
+    assert footer.startswith(f"…ほか {message.omitted} 件：/コード を見てください")
+    field = message.embeds[0].fields[0]
+    assert field.name == "`CODE0000`"
+    assert "に初確認" in text(field.value)
+
+
+def test_the_subscription_language_outranks_the_servers_which_outranks_the_record() -> None:
+    chosen = {LANGUAGE_OPTION: "de"}
+    assert subscription_words(chosen, "ja", "ko").tag == "de"
+    assert subscription_words({}, "ja", "ko").tag == "ja"
+    assert subscription_words({}, None, "ko").tag == "ko"
+    assert subscription_words({}, None, None).tag == "en"
+    assert subscription_words({LANGUAGE_OPTION: "xx"}, "es-419", None).tag == "es"

@@ -39,6 +39,8 @@ class SentMessage:
     # The chat's recorded language and the subscription's options (Discord's "language").
     language: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The chat's community (a Discord server).
+    space_id: str | None = None
 
 
 async def sent_with_codes_expired_since(
@@ -70,6 +72,7 @@ async def sent_with_codes_expired_since(
                 DeliveryRow.message_id,
                 ChatLanguageRow.language,
                 SubscriptionRow.options,
+                SubscriptionRow.space_id,
             )
             .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
             .outerjoin(
@@ -91,6 +94,6 @@ async def sent_with_codes_expired_since(
         )
     ).all()
     return [
-        SentMessage(d, a, chat, message or "", language, dict(options or {}))
-        for d, a, chat, message, language, options in rows
+        SentMessage(d, a, chat, message or "", language, dict(options or {}), space)
+        for d, a, chat, message, language, options, space in rows
     ]

@@ -137,6 +137,21 @@ async def unsubscribe(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def space_chats(session: AsyncSession, platform: Platform, space_id: str) -> list[str]:
+    """The chats of a community (a Discord server's channels) with an active subscription."""
+    rows = await session.scalars(
+        select(SubscriptionRow.chat_id)
+        .where(
+            SubscriptionRow.platform == str(platform),
+            SubscriptionRow.space_id == space_id,
+            SubscriptionRow.active.is_(True),
+        )
+        .distinct()
+        .order_by(SubscriptionRow.chat_id)
+    )
+    return list(rows.all())
+
+
 async def chat_subscriptions(
     session: AsyncSession, platform: Platform, chat_id: str
 ) -> list[Subscription]:
