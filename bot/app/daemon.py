@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +51,8 @@ log = logging.getLogger(__name__)
 LEADER_CHECK_SECONDS = 5.0
 # How long a stop waits for running polls (or a cycle) before closing anyway.
 SHUTDOWN_GRACE_SECONDS = 30.0
+# The whole stop (polls, bots, workers, the database) never takes longer than this.
+SHUTDOWN_DEADLINE_SECONDS = 45.0
 # The longest wait between attempts to reach a database that is not there at start.
 DATABASE_WAIT_MAX_SECONDS = 30.0
 
@@ -455,6 +459,12 @@ async def run_daemon(settings: Settings) -> int:
         )
         await stop.wait()
         log.info("stopping")
+        # Whatever hangs in the stop (a library waiting on a dead connection, a task deaf to
+        # its cancellation), the process ends: a second signal ends it at once, and a stop
+        # past its deadline ends it anyway.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, exit_now, "a second signal")
+        exit_if_stuck(SHUTDOWN_DEADLINE_SECONDS)
     finally:
         if scraping is not None:
             # A poll still parsing ends at once when the parsers stop, before it stores
@@ -472,6 +482,21 @@ async def run_daemon(settings: Settings) -> int:
             loop.remove_signal_handler(signum)
         await app.close()
     return 0
+
+
+def exit_now(why: str) -> None:
+    log.warning("stopping at once: %s", why)
+    logging.shutdown()
+    os._exit(1)
+
+
+def exit_if_stuck(seconds: float) -> threading.Timer:
+    """End the process after `seconds` unless it has ended by then (a thread's timer: it fires
+    even when the event loop itself is stuck)."""
+    timer = threading.Timer(seconds, exit_now, args=(f"the stop took over {seconds:g}s",))
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 async def _start_service(service: ChatService, *, commands: bool) -> None:

@@ -1,0 +1,63 @@
+"""A stop that hangs still ends the process: after its deadline, or at a second signal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+STUCK_STOP = textwrap.dedent(
+    """
+    import asyncio, signal, sys
+    from bot.app.daemon import exit_if_stuck, exit_now
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        if sys.argv[1] == "deadline":
+            exit_if_stuck(0.5)
+        else:
+            loop.add_signal_handler(signal.SIGTERM, exit_now, "a second signal")
+        print("stopping", flush=True)
+        if sys.argv[1] == "deadline":
+            while True:  # stuck in code that never yields: the loop itself is stuck
+                pass
+        await asyncio.Event().wait()  # stuck waiting for something that never comes
+
+    asyncio.run(main())
+    """
+)
+
+
+def stuck(mode: str) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_STOP, mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "stopping\n"
+    return process
+
+
+def test_a_stop_past_its_deadline_ends_the_process() -> None:
+    process = stuck("deadline")
+    try:
+        code = process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert code == 1
+    assert "the stop took over 0.5s" in (process.stderr.read() if process.stderr else "")
+
+
+def test_a_second_signal_ends_a_stuck_stop_at_once() -> None:
+    process = stuck("signal")
+    try:
+        os.kill(process.pid, signal.SIGTERM)
+        code = process.wait(timeout=10)
+    finally:
+        process.kill()
+    assert code == 1
+    assert "stopping at once: a second signal" in (process.stderr.read() if process.stderr else "")
