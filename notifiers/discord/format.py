@@ -499,6 +499,9 @@ class SubscriptionLine:
     # The language chosen for its announcements, as its speakers write it; None: the
     # server's.
     language: str | None = None
+    # Where a webhook target posts, by its label (its channel is not known to the bot).
+    label: str | None = None
+    remind: bool = False
 
 
 def subscriptions_text(lines: Sequence[SubscriptionLine], words: Words | None = None) -> list[str]:
@@ -508,11 +511,14 @@ def subscriptions_text(lines: Sequence[SubscriptionLine], words: Words | None = 
         return [w._("This server has no subscriptions. Add one with /subscribe.")]
     rows = []
     for line in lines:
-        row = f"<#{int(line.channel_id)}> · {inert(game_name(w, line.game_name))}"
+        where = inert(line.label) if line.label else f"<#{int(line.channel_id)}>"
+        row = f"{where} · {inert(game_name(w, line.game_name))}"
         if line.role_id:
             row += " · " + w._("pings %(role)s", role=f"<@&{int(line.role_id)}>")
         if line.language:
             row += f" · {inert(line.language)}"
+        if line.remind:
+            row += " · " + w._("reminders")
         rows.append(row)
     messages: list[str] = []
     current = w._("**Subscriptions (%(count)s)**", count=w.number(len(lines)))

@@ -417,17 +417,41 @@ class DiscordCommands:
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.ctx.sessions() as session:
             found = await repository.space_subscriptions(session, Platform.DISCORD, str(guild_id))
+            hooks = await repository.space_subscriptions(
+                session, Platform.DISCORD_WEBHOOK, str(guild_id)
+            )
+            labels = {
+                s.chat_id: target.label
+                for s in hooks
+                if (target := await repository.get_target(session, s.chat_id)) is not None
+            }
+
+        def name(game: str) -> str:
+            return self.catalog.games[game].name if game in self.catalog.games else game
+
         lines = []
         for s in found:
             language = chosen_language(s.options)
             lines.append(
                 SubscriptionLine(
                     s.chat_id,
-                    self.catalog.games[s.game].name if s.game in self.catalog.games else s.game,
+                    name(s.game),
                     role_to_ping(s.options),
                     language.name if language is not None else None,
+                    remind=s.options.get(REMIND_OPTION) is True,
                 )
             )
+        # Webhook targets of the server, by their labels (never their URLs).
+        lines += [
+            SubscriptionLine(
+                s.chat_id,
+                name(s.game),
+                None,
+                label=labels.get(s.chat_id, "webhook"),
+                remind=s.options.get(REMIND_OPTION) is True,
+            )
+            for s in hooks
+        ]
         for text in subscriptions_text(lines, w):
             await say(interaction, text, w, self.ctx)
 

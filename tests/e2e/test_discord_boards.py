@@ -146,6 +146,14 @@ async def test_subscribe_with_reminders_and_through_a_webhook(
         )
         answer = await handle.response()
         assert "not a Discord webhook URL" in answer.data["content"]
+        handle = await dc.dispatch_interaction(
+            guild.id, channel_id, admin.user.id, "subscriptions"
+        )
+        await handle.response()
+        [listing] = await handle.wait_followups(1)
+        assert f"<#{channel_id}> · Genshin Impact · reminders" in listing.content
+        assert f"webhook {hook.id} · Honkai: Star Rail" in listing.content
+        assert hook.token not in listing.content
     async with sessions() as session:
         [channel_sub] = await repository.chat_subscriptions(
             session, Platform.DISCORD, str(channel_id)
