@@ -43,8 +43,9 @@ def apprise_service(url: str) -> Any:
 
 
 def apprise_label(url: str) -> str:
-    """The URL with its secrets hidden, as Apprise writes it for people."""
-    return str(apprise_service(url).url(privacy=True))
+    """The URL with its secrets hidden, as Apprise writes it for people, less its query
+    (Apprise's defaults spelled out, or a service's own parameters, which may hold keys)."""
+    return str(apprise_service(url).url(privacy=True)).split("?", 1)[0]
 
 
 class AppriseSender:
