@@ -110,6 +110,14 @@ class Pacer:
                 now = self._clock()
             self._next = max(now, self._next) + self.interval
 
+    def ready(self) -> bool:
+        """Whether an acquisition now would not wait (nobody waiting, the slot is due)."""
+        return not self._lock.locked() and self._next - self.early <= self._clock()
+
+    def take(self) -> None:
+        """Acquire without waiting; only right after `ready()` said True."""
+        self._next = max(self._clock(), self._next) + self.interval
+
 
 class AnsweredWindow:
     """At most `count` requests in any `seconds` as the server counts them, whatever the delays.
@@ -151,6 +159,18 @@ class AnsweredWindow:
             slot = WindowSlot(self._clock)
             self._slots.append(slot)
             return slot
+
+    def try_acquire(self) -> WindowSlot | None:
+        """A slot now, or None when taking one would mean waiting."""
+        if self._lock.locked():
+            return None
+        if len(self._slots) == self._slots.maxlen:
+            oldest = self._slots[0].answered_at
+            if oldest is None or oldest + self.window > self._clock():
+                return None
+        slot = WindowSlot(self._clock)
+        self._slots.append(slot)
+        return slot
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

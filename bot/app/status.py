@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.app.fanout import collect_fan_outs, collect_paid, fan_out_lines, paid_per_announcement
 from bot.app.settings import Settings
 from bot.app.targets import target_lines, target_status
 from bot.core.domain import SourceHealth
@@ -23,6 +24,9 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
             accounts = await verify_queue.account_statuses(session)
             verify = await verify_queue.queue_stats(session, now)
             targets = await repository.target_statuses(session)
+            fan_outs = await collect_fan_outs(session, now)
+            paid = await collect_paid(session, settings, now)
+            spent = await paid_per_announcement(session, [f["announcement_id"] for f in fan_outs])
     finally:
         await engine.dispose()
     pending = [q for q in queue if q.state == "pending" and q.oldest is not None]
@@ -54,6 +58,11 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
             for q in queue
         ],
         "oldest_pending_age_seconds": (now - oldest).total_seconds() if oldest else None,
+        "fan_outs": [
+            {**f, "paid": spent.get(f["announcement_id"], 0) if f["platform"] == "telegram" else 0}
+            for f in fan_outs
+        ],
+        "paid_broadcasts": paid,
         "subscriptions": [
             {"platform": platform, "active": active, "count": count}
             for (platform, active), count in sorted(subscriptions.items())
@@ -131,6 +140,8 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append("  (empty)")
     age = status["oldest_pending_age_seconds"]
     lines.append(f"Oldest pending delivery: {'none' if age is None else f'{age:.0f}s old'}")
+    if "fan_outs" in status:
+        lines.extend(fan_out_lines(status["fan_outs"], status["paid_broadcasts"]))
     lines.append("Subscriptions:")
     for sub in status["subscriptions"]:
         state = "active" if sub["active"] else "ended"

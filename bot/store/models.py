@@ -378,3 +378,21 @@ class ModerationPostRow(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
     shown: Mapped[str] = mapped_column(String(16))
     posted_at: Mapped[datetime]
+
+
+class PaidSpendRow(Base):
+    """Paid sends (Telegram's paid broadcasts) per budget scope: a day, an announcement.
+
+    `reserved` is what processes set aside before sending (a budget is never overspent, even
+    by several processes at once); `sent` what went out and cost money. Unused reservations
+    are given back when a process stops.
+    """
+
+    __tablename__ = "paid_spend"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # "day:2026-12-06" (UTC) or "announcement:42".
+    scope: Mapped[str] = mapped_column(String(48), primary_key=True)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    sent: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]

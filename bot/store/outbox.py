@@ -329,6 +329,19 @@ async def next_due_at(session: AsyncSession, platform: Platform) -> datetime | N
     return max(filter(None, (next_attempt_at, lease_until)))
 
 
+async def announcement_size(
+    session: AsyncSession, announcement_id: int, platform: Platform
+) -> int:
+    """How many deliveries an announcement has on a platform (its chats there)."""
+    count = await session.scalar(
+        select(func.count()).where(
+            DeliveryRow.announcement_id == announcement_id,
+            DeliveryRow.platform == str(platform),
+        )
+    )
+    return int(count or 0)
+
+
 @dataclass(frozen=True)
 class QueueDepth:
     platform: str
@@ -349,3 +362,49 @@ async def queue_depth(session: AsyncSession) -> Sequence[QueueDepth]:
         )
     ).all()
     return [QueueDepth(p, s, int(n), oldest) for p, s, n, oldest in rows]
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """One announcement being delivered on one platform: how far it is."""
+
+    announcement_id: int
+    platform: str
+    total: int
+    sent: int
+    pending: int
+    # Messages of it sent within the last `window` seconds (the rate it goes at now).
+    recent: int
+
+
+async def running_fan_outs(
+    session: AsyncSession, *, now: datetime, window: timedelta
+) -> list[FanOut]:
+    """Every announcement with deliveries still pending, per platform, oldest first."""
+    running = (
+        select(DeliveryRow.announcement_id)
+        .where(DeliveryRow.state == DeliveryState.PENDING)
+        .distinct()
+        .scalar_subquery()
+    )
+    since = now - window
+    rows = (
+        await session.execute(
+            select(
+                DeliveryRow.announcement_id,
+                DeliveryRow.platform,
+                func.count(),
+                func.sum(case((DeliveryRow.state == DeliveryState.SENT, 1), else_=0)),
+                func.sum(case((DeliveryRow.state == DeliveryState.PENDING, 1), else_=0)),
+                func.sum(case((DeliveryRow.sent_at >= since, 1), else_=0)),
+            )
+            .where(DeliveryRow.announcement_id.in_(running))
+            .group_by(DeliveryRow.announcement_id, DeliveryRow.platform)
+            .order_by(DeliveryRow.announcement_id, DeliveryRow.platform)
+        )
+    ).all()
+    return [
+        FanOut(int(a), str(p), int(total), int(sent or 0), int(pending or 0), int(recent or 0))
+        for a, p, total, sent, pending, recent in rows
+        if pending
+    ]

@@ -12,6 +12,11 @@ nothing (answering a keyboard tap, getChatMember, getChat) count against none of
 Telegram publishes no limit of theirs; they keep to the overall rate anyway, on a budget of
 their own, so a burst of taps cannot slow an announcement down, nor the other way round.
 On either budget a person waiting for an answer goes before a broadcast (`Priority`).
+
+Paid broadcasts (`allow_paid_broadcast`, Stars per message) raise the overall limit to 1,000
+messages a second. A broadcast that may pay takes the free budget when it has a turn right
+now, and otherwise a turn on a paid budget of the difference (970 a second): the free rate
+is used in full and only what goes beyond it costs Stars.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from notifiers.limits import (
 
 # Telegram's published limits (Bot FAQ; telegram.constants.FloodLimit).
 OVERALL_RATE = Rate(int(FloodLimit.MESSAGES_PER_SECOND), 1.0)
+PAID_RATE = Rate(int(FloodLimit.PAID_MESSAGES_PER_SECOND), 1.0)
 PER_CHAT_RATE = Rate(int(FloodLimit.MESSAGES_PER_SECOND_PER_CHAT), 1.0)
 PER_GROUP_RATE = Rate(int(FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP), 60.0)
 # Sends are spaced this fraction wider than the limit allows; the answer-counted window
@@ -68,6 +74,21 @@ class Priority(IntEnum):
 
     REPLY = 1
     BROADCAST = 2
+
+
+@dataclass
+class PaidBroadcast:
+    """`rate_limit_args` of a broadcast message that may go as a paid broadcast.
+
+    The rate limiter decides: `paid` says afterwards whether the message went with
+    `allow_paid_broadcast` (and so cost Stars) or on the free budget.
+    """
+
+    priority: Priority = Priority.BROADCAST
+    paid: bool = False
+
+
+CallArgs = Priority | PaidBroadcast
 
 
 # Bot API methods that post or change a message, which Telegram's flood limits count.
@@ -98,6 +119,8 @@ class TelegramLimits:
     per_chat: Rate | None = PER_CHAT_RATE
     per_group: Rate | None = PER_GROUP_RATE
     margin: float = SPACING_MARGIN
+    # Every message together when paying for broadcasts; None: paid broadcasts are off.
+    paid: Rate | None = None
 
     def scaled(self, factor: float) -> TelegramLimits:
         """Every rate `factor` times faster (tests and benchmarks on a sped-up fake)."""
@@ -110,6 +133,7 @@ class TelegramLimits:
             overall=faster(self.overall),
             per_chat=faster(self.per_chat),
             per_group=faster(self.per_group),
+            paid=faster(self.paid),
         )
 
     @classmethod
@@ -180,6 +204,8 @@ class Turn:
 
     chat_id: str | None
     slot: WindowSlot | None
+    # Taken on the paid budget: the message must go with allow_paid_broadcast.
+    paid: bool = False
 
 
 class _Budget:
@@ -196,6 +222,19 @@ class _Budget:
         if answered_window:
             count = max(1, int(rate.count))
             self._window = AnsweredWindow(count, rate.seconds * count / rate.count)
+
+    def turn_now(self) -> tuple[bool, WindowSlot | None]:
+        """A turn without waiting: (True, its slot, None without a window), or (False, None)
+        when taking one would mean waiting (the budget is busy, or its rate used up)."""
+        if self._pacer is None:
+            return True, None
+        if self._lock.locked or not self._pacer.ready():
+            return False, None
+        slot = self._window.try_acquire() if self._window is not None else None
+        if self._window is not None and slot is None:
+            return False, None
+        self._pacer.take()
+        return True, slot
 
     async def turn(self, priority: Priority) -> WindowSlot | None:
         if self._pacer is None:
@@ -224,6 +263,19 @@ class SendLimits:
         self.pause = pause or PauseGate()
         self._messages = _Budget(limits.overall, limits.margin, answered_window=True)
         self._calls = _Budget(limits.overall, limits.margin, answered_window=False)
+        # What paying adds to the free rate: both budgets together keep the paid limit.
+        self._paid = (
+            _Budget(
+                Rate(limits.paid.count - limits.overall.count, limits.paid.seconds),
+                limits.margin,
+                answered_window=True,
+            )
+            if limits.paid is not None
+            and limits.overall is not None
+            and limits.paid.count > limits.overall.count
+            and limits.paid.seconds == limits.overall.seconds
+            else None
+        )
         self._chats = (
             ChatGaps(spaced(limits.per_chat, limits.margin).seconds)
             if limits.per_chat is not None
@@ -244,20 +296,40 @@ class SendLimits:
         priority: Priority = Priority.BROADCAST,
         *,
         message: bool = True,
+        may_pay: bool = False,
     ) -> Turn:
-        """Wait for a message to `chat_id` (or, with `message` off, another call) to go."""
+        """Wait for a message to `chat_id` (or, with `message` off, another call) to go.
+
+        With `may_pay`, a message that would wait for the free rate goes as a paid broadcast
+        instead (`Turn.paid`), when paid broadcasts are on."""
         chats = self._chats if message and chat_id is not None else None
         if chats is not None and chat_id is not None:
             await chats.acquire(chat_id)
         try:
             if message and self._groups is not None and chat_id and is_group(chat_id):
                 await self._groups.limiter(chat_id).acquire()
+            chat = chat_id if chats is not None else None
+            if message and may_pay and self._paid is not None:
+                return await self._paid_or_free_turn(chat, priority)
             slot = await self._overall_turn(self._messages if message else self._calls, priority)
-            return Turn(chat_id if chats is not None else None, slot)
+            return Turn(chat, slot)
         except BaseException:
             if chats is not None and chat_id is not None:
                 chats.release(chat_id)
             raise
+
+    async def _paid_or_free_turn(self, chat_id: str | None, priority: Priority) -> Turn:
+        assert self._paid is not None
+        while True:
+            await self.pause.wait()
+            now, free = self._messages.turn_now()
+            if now:
+                return Turn(chat_id, free)
+            slot = await self._paid.turn(priority)
+            if not self.pause.paused:
+                return Turn(chat_id, slot, paid=True)
+            if slot is not None:
+                slot.answered()
 
     async def _overall_turn(self, budget: _Budget, priority: Priority) -> WindowSlot | None:
         while True:

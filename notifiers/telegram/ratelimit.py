@@ -9,6 +9,10 @@ holds the chat) and then:
   `REPLY_PATIENCE` seconds in all: a burst of users never loses an answer;
 - a broadcast call raises `RetryAfter` to its caller: the outbox reschedules the delivery,
   which keeps its place without holding a sender while it waits.
+
+A broadcast passed `PaidBroadcast` may go as a paid broadcast: when the limits give it a
+turn on the paid budget, `allow_paid_broadcast` is added to the call here, the one place
+that knows which budget the turn came from, and the caller reads `paid` afterwards.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from notifiers.telegram.limits import (
+    CallArgs,
+    PaidBroadcast,
     Priority,
     SendLimits,
     counts_as_message,
@@ -46,7 +52,7 @@ def chat_key(chat_id: object) -> str | None:
     return str(chat_id)
 
 
-class TelegramRateLimiter(BaseRateLimiter[Priority]):
+class TelegramRateLimiter(BaseRateLimiter[CallArgs]):
     """Keeps every call of one bot within `SendLimits`; see the module docstring."""
 
     def __init__(self, limits: SendLimits, *, patience: float = REPLY_PATIENCE) -> None:
@@ -66,9 +72,16 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: Priority | None,
+        rate_limit_args: CallArgs | None,
     ) -> Answer:
-        priority = rate_limit_args or Priority.REPLY
+        paid = rate_limit_args if isinstance(rate_limit_args, PaidBroadcast) else None
+        priority = (
+            paid.priority
+            if paid is not None
+            else rate_limit_args
+            if isinstance(rate_limit_args, Priority)
+            else Priority.REPLY
+        )
         chat_id = chat_key(data.get("chat_id"))
         message = counts_as_message(endpoint)
         waited = 0.0
@@ -76,7 +89,16 @@ class TelegramRateLimiter(BaseRateLimiter[Priority]):
         while True:
             if (pause := resume_at - time.monotonic()) > 0:
                 await asyncio.sleep(pause)
-            turn = await self.limits.wait_turn(chat_id, priority, message=message)
+            turn = await self.limits.wait_turn(
+                chat_id, priority, message=message, may_pay=paid is not None
+            )
+            if paid is not None:
+                # `data` is the call's own parameters, sent after this returns.
+                paid.paid = turn.paid
+                if turn.paid:
+                    data["allow_paid_broadcast"] = True
+                else:
+                    data.pop("allow_paid_broadcast", None)
             try:
                 answer = await callback(*args, **kwargs)
             except RetryAfter as error:

@@ -36,7 +36,8 @@ from bot.store import repository
 from bot.store.outbox import Delivery
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sent
 from notifiers.telegram.format import Keyboard, Message, announcement_messages
-from notifiers.telegram.limits import Priority, SendLimits, retry_after_seconds
+from notifiers.telegram.limits import PaidBroadcast, Priority, SendLimits, retry_after_seconds
+from notifiers.telegram.paid import PaidBudget
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +160,12 @@ class TelegramSender:
         *,
         clock: Callable[[], datetime],
         limits: SendLimits,
+        paid: PaidBudget | None = None,
     ) -> None:
         # `limits` are the ones the bot's rate limiter keeps; the sender reads what a 429 did.
         self.bot = bot
+        # Paid broadcasts' budget: None when they are off.
+        self.paid = paid
         self.catalog = catalog
         self.sessions = sessions
         self.clock = clock
@@ -212,13 +216,22 @@ class TelegramSender:
     async def _send_part(
         self, delivery: Delivery, chat_id: str, part: _Part
     ) -> str | Outcome | Migrated:
+        ticket = await self.paid.take(delivery.announcement_id) if self.paid else None
+        call = PaidBroadcast() if ticket is not None else Priority.BROADCAST
         try:
             answer = await self.bot.do_api_request(
                 SEND_MESSAGE,
                 {"chat_id": chat_id, **part.parameters},
-                rate_limit_args=Priority.BROADCAST,
+                rate_limit_args=call,
             )
         except TelegramError as error:
+            if ticket is not None and self.paid is not None:
+                # Refused messages cost nothing; one whose answer never came may have gone.
+                unknown = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+                if isinstance(call, PaidBroadcast) and call.paid and unknown:
+                    self.paid.spent(ticket)
+                else:
+                    self.paid.give_back(ticket)
             result = classify(error)
             if isinstance(result, RateLimited):
                 # The rate limiter recorded the 429: a bot-wide one closed the gate.
@@ -232,6 +245,11 @@ class TelegramSender:
                     scope,
                 )
             return result
+        if ticket is not None and self.paid is not None:
+            if isinstance(call, PaidBroadcast) and call.paid:
+                self.paid.spent(ticket)
+            else:
+                self.paid.give_back(ticket)
         return str(answer["message_id"])
 
     async def _retry_part(

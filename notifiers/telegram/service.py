@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken
 
@@ -185,6 +186,14 @@ class TelegramService:
         if self._initialized:
             await app.shutdown()
             self._initialized = False
+        if self.sender.paid is not None:
+            try:
+                await self.sender.paid.settle(final=True)
+            except (SQLAlchemyError, OSError) as exc:
+                # The reservation stays counted: the budget is never overspent, only unused.
+                log.warning(
+                    "telegram: paid sends not settled at the stop (%s)", type(exc).__name__
+                )
 
     # --- webhook ----------------------------------------------------------------------------
 

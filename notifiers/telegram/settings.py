@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +40,21 @@ class TelegramSettings(BaseSettings):
         default=20.0, ge=0, alias="CODECAST_TELEGRAM_RATE_PER_GROUP"
     )  # messages per minute to one group or channel
     telegram_connections: int = Field(default=32, gt=0, alias="CODECAST_TELEGRAM_CONNECTIONS")
+    # Paid broadcasts (allow_paid_broadcast: up to PAID_RATE messages a second, 0.1 Stars
+    # each): off unless switched on with a budget, messages per announcement and/or Stars
+    # per day (UTC); used only beyond the free rate, and only for announcements to at least
+    # PAID_MIN_CHATS chats (the free rate tells 1,800 chats within a minute).
+    telegram_paid_broadcast: bool = Field(default=False, alias="CODECAST_TELEGRAM_PAID_BROADCAST")
+    telegram_paid_rate: float = Field(default=1000.0, gt=0, alias="CODECAST_TELEGRAM_PAID_RATE")
+    telegram_paid_per_announcement: int = Field(
+        default=0, ge=0, alias="CODECAST_TELEGRAM_PAID_PER_ANNOUNCEMENT"
+    )
+    telegram_paid_stars_per_day: float = Field(
+        default=0.0, ge=0, alias="CODECAST_TELEGRAM_PAID_STARS_PER_DAY"
+    )
+    telegram_paid_min_chats: int = Field(
+        default=1800, ge=0, alias="CODECAST_TELEGRAM_PAID_MIN_CHATS"
+    )
     # Where reports waiting for a moderator are posted: a chat id (a group of moderators, or
     # a moderator's private chat with the bot) or a channel's @username; unset: nowhere
     # (moderators use /moderation).
@@ -55,6 +72,18 @@ class TelegramSettings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @model_validator(mode="after")
+    def _paid_needs_a_budget(self) -> Self:
+        if self.telegram_paid_broadcast and not (
+            self.telegram_paid_per_announcement or self.telegram_paid_stars_per_day
+        ):
+            raise ValueError(
+                "CODECAST_TELEGRAM_PAID_BROADCAST needs a budget: set "
+                "CODECAST_TELEGRAM_PAID_PER_ANNOUNCEMENT (messages) or "
+                "CODECAST_TELEGRAM_PAID_STARS_PER_DAY (Stars)"
+            )
+        return self
 
     def telegram_off(self) -> str | None:
         """Why Telegram is off, or None when it is on."""

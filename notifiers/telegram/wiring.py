@@ -21,6 +21,7 @@ from notifiers.telegram.boards import TelegramBoards
 from notifiers.telegram.expiry import TelegramEditor
 from notifiers.telegram.handlers import TelegramApp, TelegramCommands
 from notifiers.telegram.limits import SendLimits, TelegramLimits
+from notifiers.telegram.paid import PaidBudget, PaidPolicy, messages_for_stars
 from notifiers.telegram.ratelimit import TelegramRateLimiter
 from notifiers.telegram.reports import TelegramBoard, TelegramReports
 from notifiers.telegram.sender import TelegramSender
@@ -48,6 +49,19 @@ def limits_from(settings: TelegramSettings) -> TelegramLimits:
         overall=rate(settings.telegram_rate_overall, 1.0),
         per_chat=rate(settings.telegram_rate_per_chat, 1.0),
         per_group=rate(settings.telegram_rate_per_group, 60.0),
+        paid=rate(settings.telegram_paid_rate, 1.0) if settings.telegram_paid_broadcast else None,
+    )
+
+
+def paid_policy(settings: TelegramSettings) -> PaidPolicy | None:
+    """The paid broadcasts' budget in the settings; None when they are off."""
+    if not settings.telegram_paid_broadcast:
+        return None
+    per_day = messages_for_stars(settings.telegram_paid_stars_per_day)
+    return PaidPolicy(
+        per_announcement=settings.telegram_paid_per_announcement or None,
+        messages_per_day=per_day or None,
+        min_chats=settings.telegram_paid_min_chats,
     )
 
 
@@ -111,7 +125,11 @@ def build_service(
     poll = AiohttpRequest(pool_size=1) if webhook is None else None
     send_limits = SendLimits(limits or limits_from(settings))
     application = build_application(settings, send, poll, send_limits, flood)
-    sender = TelegramSender(application.bot, catalog, sessions, clock=clock, limits=send_limits)
+    policy = paid_policy(settings)
+    paid = PaidBudget(policy, sessions, clock=clock) if policy is not None else None
+    sender = TelegramSender(
+        application.bot, catalog, sessions, clock=clock, limits=send_limits, paid=paid
+    )
     desk = ReportDesk(
         catalog, sessions, clock=clock, rules=reports or ReportRules(), on_announced=on_announced
     )

@@ -25,12 +25,15 @@ JSON = dict[str, Any]
 ChatType = Literal["private", "group", "supergroup", "channel"]
 MemberStatus = Literal["creator", "administrator", "member", "restricted", "left", "kicked"]
 OutageMode = Literal["500", "502", "drop", "hang"]
-Scope = Literal["chat", "group", "global"]
+Scope = Literal["chat", "group", "global", "paid"]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForCodecastTests-000000"
 MAX_TEXT_LENGTH = 4096
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_UPDATES_PER_POLL = 100
+# Bot API: a message sent with allow_paid_broadcast costs the bot 0.1 Stars, counted here in
+# tenths of a Star so that the sum stays exact.
+STAR_TENTHS_PER_PAID_MESSAGE = 1
 
 # Bot API: without allowed_updates every type is delivered except these three.
 _NOT_DELIVERED_BY_DEFAULT = frozenset(
@@ -221,6 +224,8 @@ class RateLimits:
     per_chat: Limit = Limit(1, 1.0)
     per_group: Limit = Limit(20, 60.0)
     overall: Limit = Limit(30, 1.0)
+    # Every message together, paid broadcasts (allow_paid_broadcast) included.
+    paid_overall: Limit = Limit(1000, 1.0)
     tolerance: float = 0.05
     reject: bool = True
 
@@ -235,6 +240,7 @@ class RateLimits:
             per_chat=shrink(self.per_chat),
             per_group=shrink(self.per_group),
             overall=shrink(self.overall),
+            paid_overall=shrink(self.paid_overall),
             tolerance=self.tolerance / factor,
         )
 
@@ -424,6 +430,9 @@ class FakeTelegram:
     unless `reject` is off, answered 429 with retry_after = the whole seconds (at least 1)
     until the send would have been accepted; rejected sends are not accepted and so do not
     count towards later windows.
+    Paid broadcasts (sendMessage with `allow_paid_broadcast`) skip the free overall limit and
+    are held to `paid_overall` (1,000 a second) together with every other message instead;
+    each one accepted costs 0.1 Stars (`paid_count`, `stars_spent`).
     The real platform tolerates short bursts to one chat; the fake deliberately does not, so a
     sender that passes here stays within the published limits.
     """
@@ -449,6 +458,9 @@ class FakeTelegram:
         self.record = record
         self.latency = latency
         self.sent_count = 0
+        # Messages sent with allow_paid_broadcast, and what they cost in tenths of a Star.
+        self.paid_count = 0
+        self.star_tenths_spent = 0
         self.request_count = 0
         self.requests: list[RecordedRequest] = []
         self.edits: list[Edit] = []
@@ -823,8 +835,14 @@ class FakeTelegram:
         """Switch limits on (RateLimits) or off (None); the sliding windows start empty."""
         self._rate_limits = limits
         self._overall_recent: deque[float] = deque(maxlen=limits.overall.count if limits else 1)
+        self._all_recent: deque[float] = deque(maxlen=limits.paid_overall.count if limits else 1)
         for state in self._chats.values():
             state.chat_recent = state.group_recent = ()
+
+    @property
+    def stars_spent(self) -> float:
+        """Telegram Stars the paid broadcasts cost the bot."""
+        return self.star_tenths_spent / 10
 
     async def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
         """Wait until `predicate()` holds, e.g. until the bot under test has answered."""
@@ -844,6 +862,8 @@ class FakeTelegram:
             {
                 "requests": self.request_count,
                 "sent": self.sent_count,
+                "paid": self.paid_count,
+                "stars": self.stars_spent,
                 "violations": len(scopes),
                 "violations_by_scope": {scope: scopes.count(scope) for scope in set(scopes)},
             },
@@ -1046,7 +1066,11 @@ class FakeTelegram:
         text, shown = _checked_text(params.get("text"), parse_mode)
         markup = _checked_markup(params.get("reply_markup"))
         now = time.monotonic()
-        self._check_rate(state, now)
+        paid = params.get("allow_paid_broadcast") in (True, "true", "True")
+        self._check_rate(state, now, paid=paid)
+        if paid:
+            self.paid_count += 1
+            self.star_tenths_spent += STAR_TENTHS_PER_PAID_MESSAGE
         state.last_message_id += 1
         sent = SentMessage(
             state.chat.id,
@@ -1199,7 +1223,10 @@ class FakeTelegram:
             message["reply_markup"] = sent.reply_markup
         return message
 
-    def _check_rate(self, state: _ChatState, now: float) -> None:
+    def _check_rate(self, state: _ChatState, now: float, *, paid: bool = False) -> None:
+        """Per chat, per group, then overall: a paid broadcast only against every message
+        of the bot together (`paid_overall`), any other message against the free rate
+        (`overall`, counting the messages sent without paying) as well."""
         limits = self._rate_limits
         if limits is None:
             return
@@ -1209,7 +1236,9 @@ class FakeTelegram:
         ]
         if in_group:
             checks.append(("group", limits.per_group, state.group_recent))
-        checks.append(("global", limits.overall, self._overall_recent))
+        if not paid:
+            checks.append(("global", limits.overall, self._overall_recent))
+        checks.append(("paid", limits.paid_overall, self._all_recent))
         for scope, limit, recent in checks:
             # `recent` holds at most `count` accepted send times, oldest first.
             if len(recent) == limit.count and now - recent[0] < limit.window - limits.tolerance:
@@ -1226,7 +1255,9 @@ class FakeTelegram:
         state.chat_recent = (*state.chat_recent, now)[-limits.per_chat.count :]
         if in_group:
             state.group_recent = (*state.group_recent, now)[-limits.per_group.count :]
-        self._overall_recent.append(now)
+        if not paid:
+            self._overall_recent.append(now)
+        self._all_recent.append(now)
 
     # -- chats -----------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ TABLES = {
     "submissions",
     "reporters",
     "moderation_posts",
+    "paid_spend",
 }
 
 
