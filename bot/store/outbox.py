@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import Platform
@@ -63,7 +63,9 @@ class Delivery:
 def _due(platform: Platform, now: datetime) -> Any:
     return and_(
         DeliveryRow.platform == str(platform),
-        DeliveryRow.state == DeliveryState.PENDING,
+        # Written into the SQL, not bound: only then may the planner use the partial index
+        # of pending rows (ix_deliveries_pending).
+        DeliveryRow.state == literal(DeliveryState.PENDING, literal_execute=True),
         DeliveryRow.next_attempt_at <= now,
         or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now),
     )
