@@ -117,11 +117,19 @@ class DiscordBoards:
 
     def __init__(self, sender: DiscordSender) -> None:
         self.sender = sender
+        # The last rendering per game: every board of a game shows the same message.
+        self._rendered: dict[str, tuple[tuple[CodeView, ...], BoardView]] = {}
 
     async def render(
         self, board: repository.Board, game: Game, codes: Sequence[CodeView]
     ) -> BoardView:
-        return view_of(board_payload(game, codes, self.sender.source_names))
+        shown = tuple(codes)
+        cached = self._rendered.get(game.id)
+        if cached is not None and cached[0] == shown:
+            return cached[1]
+        view = view_of(board_payload(game, shown, self.sender.source_names))
+        self._rendered[game.id] = (shown, view)
+        return view
 
     async def edit(self, board: repository.Board, view: BoardView) -> BoardEdit:
         if not self.sender.ready:
