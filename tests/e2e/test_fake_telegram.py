@@ -657,5 +657,7 @@ async def test_fake_runs_as_its_own_process() -> None:
         "sent": 1,
         "violations": 1,
         "violations_by_scope": {"chat": 1},
+        "paid": 0,
+        "stars": 0.0,
     }
     assert process.returncode == 0
