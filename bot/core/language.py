@@ -12,9 +12,10 @@ import functools
 import gettext
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 
+from babel import Locale
 from babel.dates import format_date, format_timedelta
 from babel.numbers import format_decimal
 
@@ -39,6 +40,14 @@ class Language:
     telegram: str
     # Discord's locale for slash command names and descriptions ("" for the default).
     discord: tuple[str, ...]
+
+    @property
+    def bcp47(self) -> str:
+        """The tag as BCP 47 cases it, for `<html lang>` and `hreflang`: "zh-Hans", "pt-BR"."""
+        language, _, rest = self.tag.partition("-")
+        if not rest:
+            return language
+        return f"{language}-{rest.title() if len(rest) == 4 else rest.upper()}"
 
 
 LANGUAGES: tuple[Language, ...] = (
@@ -93,7 +102,14 @@ class Words:
         self.language = language
         self.tag = language.tag
         self._t = translations
+        self._locale = Locale.parse(language.locale)
         self._numbers: dict[int, str] = {}
+        self._days: dict[str, str] = {}
+
+    @property
+    def translations(self) -> gettext.NullTranslations:
+        """The catalog itself, for Jinja2's i18n extension (the site's templates)."""
+        return self._t
 
     def _(self, message: str, /, **values: object) -> str:
         text = self._t.gettext(message)
@@ -132,7 +148,17 @@ class Words:
 
     def date(self, moment: datetime) -> str:
         """A day as the locale writes it: "Mar 1, 2025", "2025年3月1日", "01.03.2025"."""
-        return format_date(moment.astimezone(UTC).date(), "medium", locale=self.language.locale)
+        return self.day(moment.astimezone(UTC).date().isoformat())
+
+    def day(self, iso_day: str) -> str:
+        """The same from an ISO day ("2025-03-01"), remembered: a site of thousands of codes
+        names a few hundred days, each in twelve languages."""
+        known_text = self._days.get(iso_day)
+        if known_text is None:
+            known_text = format_date(date.fromisoformat(iso_day), "medium", locale=self._locale)
+            if len(self._days) < 4096:
+                self._days[iso_day] = known_text
+        return known_text
 
     def relative(self, moment: datetime, now: datetime) -> str:
         """ "3 days ago", "in 2 hours" in the locale's words, to the minute at the finest."""

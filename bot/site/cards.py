@@ -14,14 +14,13 @@ from collections.abc import Iterable
 from markupsafe import Markup
 
 from bot.core.domain import PLAYERS, CodeStatus
-from bot.core.rewards import amount_text, unnamed_item
+from bot.site.localize import CardWords
 from bot.site.view import (
     ShownCode,
     ShownGame,
     ShownItem,
     html_text,
     plain_anchor,
-    utc_text,
 )
 
 # The front page cuts long rewards texts; the game page shows them whole.
@@ -34,11 +33,15 @@ _UNKNOWN = CodeStatus.UNKNOWN
 class _Parts:
     """The pieces many cards share, built once per page: item rows and source lists.
 
-    `root` leads from the page to the site root ("" or "../"), for icon and page links.
+    `root` leads from the page to the site root ("", "../" or "../../"), for icons; `pages`
+    to the root of the page's language, for links to its other pages. `cw` holds the words
+    of the page's language.
     """
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, cw: CardWords, root: str, pages: str | None = None) -> None:
+        self.cw = cw
         self.root = root
+        self.pages = root if pages is None else pages
         self._items: dict[tuple[ShownItem, ...], str] = {}
         self._sources: dict[tuple[str, ...], str] = {}
 
@@ -50,10 +53,11 @@ class _Parts:
         return known
 
     def _item(self, item: ShownItem) -> str:
-        amount = "" if item.amount is None else amount_text(item.amount)
-        name = html_text(item.name)
+        cw = self.cw
+        amount = "" if item.amount is None else cw.amount(item.amount)
+        name = cw.items_html((item._replace(amount=None),)) if item.name else ""
         icon = item.icon
-        unnamed = unnamed_item()
+        unnamed = cw.unnamed
         if icon is None:
             label = f"{name or unnamed} {amount}" if amount else name or unnamed
             return f'<span class="it">{label}</span>'
@@ -69,18 +73,25 @@ class _Parts:
             f"{label}</span>"
         )
 
+    def rewards(self, c: ShownCode) -> str:
+        """A code's rewards as HTML: in English the source's words; in another language the
+        items in its words when the source named every one, else the source's words."""
+        localized = self.cw.localized_rewards(c)
+        return c.rewards_html if localized is None else localized
+
     def sources(self, sources: tuple[str, ...], labels: tuple[str, ...]) -> str:
         """Who lists a code, linked to their entries on sources.html: "listed by HoYoLAB,
         Fandom", and "reported by players" when players reported it."""
         known = self._sources.get(sources)
         if known is None:
-            page = f"{self.root}sources.html"
+            cw = self.cw
+            page = f"{self.pages}sources.html"
             links = {
-                s: f'<a href="{page}#{source_anchor(s)}">{html_text(label)}</a>'
-                for s, label in zip(sources, labels, strict=True)
+                s: f'<a href="{page}#{source_anchor(s)}">{html_text(cw.source_label(s, name))}</a>'
+                for s, name in zip(sources, labels, strict=True)
             }
             reported = links.pop(PLAYERS.id, None)
-            said = [f"listed by {', '.join(links.values())}"] if links else []
+            said = [cw.listed_by % {"sources": cw.separator.join(links.values())}] if links else []
             if reported is not None:
                 said.append(reported)
             known = self._sources[sources] = " · ".join(said)
@@ -92,9 +103,11 @@ def source_anchor(source_id: str) -> str:
     return "src-" + plain_anchor(source_id)
 
 
-def game_cards(codes: Iterable[ShownCode], root: str = "../") -> Markup:
+def game_cards(
+    codes: Iterable[ShownCode], cw: CardWords, root: str = "../", pages: str | None = None
+) -> Markup:
     """The <li> cards of a game page's list, one per line."""
-    parts = _Parts(root)
+    parts = _Parts(cw, root, pages)
     # Safe: every web text in a card was escaped once, by html_text in view.py.
     return Markup("".join([card(c, parts) for c in codes]))  # noqa: S704
 
@@ -102,87 +115,78 @@ def game_cards(codes: Iterable[ShownCode], root: str = "../") -> Markup:
 def card(c: ShownCode, parts: _Parts) -> str:
     # The copy button is added by site.js: without JavaScript there is no dead button,
     # and the code stays plain selectable text.
+    cw = parts.cw
     expired = c.status is _EXPIRED
     redeem = (
         f' <a class="redeem" href="{c.link_html}" rel="noopener" target="_blank">'
-        f'Redeem<span class="vh"> {c.code_html}</span></a>'
+        f'{cw.redeem}<span class="vh"> {c.code_html}</span></a>'
         if c.link_html is not None and not expired
         else ""
     )
-    flag = '<p class="flag">Status not confirmed</p>\n' if c.status is _UNKNOWN else ""
+    flag = f'<p class="flag">{cw.unconfirmed_status}</p>\n' if c.status is _UNKNOWN else ""
     if c.pictured:
         rewards = f'<p class="rw items">{parts.items(c.items)}</p>\n'
     else:
-        rewards = f'<p class="rw">{c.rewards_html or "Rewards not listed"}</p>\n'
-    # Times: exact in the attribute and the title, to the minute in the text; the slices are
-    # utc_exact and utc_text written out, as calls they cost a tenth of the cards' time.
-    t = c.first_seen
-    seen = f'<time datetime="{t}" title="{t[:10]} {t[11:19]} UTC">{t[:10]} {t[11:16]} UTC</time>'
+        rewards = f'<p class="rw">{parts.rewards(c) or cw.no_rewards}</p>\n'
+    seen = cw.time(c.first_seen)
     e = c.expires_at
-    expiry = (
-        f' · <time class="exp" datetime="{e}" title="{e[:10]} {e[11:19]} UTC">'
-        f"{'expired' if expired else 'expires'} {e[:10]} {e[11:16]} UTC</time>"
-        if e
-        else ""
-    )
+    expiry = " · " + cw.time(e, cw.expired if expired else cw.expires, ' class="exp"') if e else ""
     sources = f" · {parts.sources(c.sources, c.source_labels)}" if c.sources else ""
-    family = f'<p class="fam">{_family_note(c.family)}</p>\n' if c.family else ""
-    checked = _checked(c) if c.verification != "unverified" else ""
+    family = f'<p class="fam">{cw.family % {"family": c.family}}</p>\n' if c.family else ""
+    checked = _checked(c, cw) if c.verification != "unverified" else ""
+    first = cw.first_seen % {"when": seen}
     return (
         f'<li class="card{" old" if expired else ""}" id="{c.anchor}">\n'
         f'<p class="line"><code class="code">{c.code_html}</code>{redeem}</p>\n'
         f"{checked}{flag}{rewards}"
-        f'<p class="meta">First seen {seen}{expiry}{sources}</p>\n'
+        f'<p class="meta">{first}{expiry}{sources}</p>\n'
         f"{family}</li>\n"
     )
 
 
-def _checked(c: ShownCode) -> str:
+def _checked(c: ShownCode, cw: CardWords) -> str:
     """What HoYoverse's redeem endpoint says of the code, as a line of its card."""
     v = c.verification
     if v == "pending":
-        return '<p class="ver checking">Checking with HoYoverse…</p>\n'
+        return f'<p class="ver checking">{cw.checking_card}</p>\n'
     t = c.verified_at
-    when = (
-        f' <time datetime="{t}" title="{t[:10]} {t[11:19]} UTC">{t[:10]} {t[11:16]} UTC</time>'
-        if t
-        else ""
-    )
+    checked = cw.checked_when % {"when": cw.time(t)} if t else cw.checked
     if v == "valid":
-        return f'<p class="ver ok">✓ HoYoverse accepts it · checked{when}</p>\n'
+        return f'<p class="ver ok">{cw.accepted} · {checked}</p>\n'
     if v == "expired":
-        return f'<p class="ver gone">HoYoverse says it expired · checked{when}</p>\n'
+        return f'<p class="ver gone">{cw.said_expired} · {checked}</p>\n'
     if v == "invalid":
-        return f'<p class="ver no">HoYoverse rejects it · checked{when}</p>\n'
+        return f'<p class="ver no">{cw.rejected} · {checked}</p>\n'
     return ""
 
 
-def _family_note(family: str) -> str:
-    return f"Family {family}: only one code of this family works per account."
-
-
-def front_lines(codes: Iterable[ShownCode], root: str = "") -> Markup:
+def front_lines(
+    codes: Iterable[ShownCode], cw: CardWords, root: str = "", pages: str | None = None
+) -> Markup:
     """The front page's <li> lines for a game's current codes, one per line."""
-    parts = _Parts(root)
+    parts = _Parts(cw, root, pages)
     # Safe: every web text in a line was escaped once, by html_text in view.py.
     return Markup("\n".join([front_line(c, parts) for c in codes]))  # noqa: S704
 
 
 def front_line(c: ShownCode, parts: _Parts) -> str:
+    cw = parts.cw
     redeem = (
         f' <a href="{c.link_html}" rel="noopener" target="_blank">'
-        f'Redeem<span class="vh"> {c.code_html}</span></a>'
+        f'{cw.redeem}<span class="vh"> {c.code_html}</span></a>'
         if c.link_html is not None
         else ""
     )
-    flag = " <em>unconfirmed</em>" if c.status is _UNKNOWN else ""
+    flag = f" <em>{cw.unconfirmed}</em>" if c.status is _UNKNOWN else ""
     if c.verification == "valid":
-        flag = ' <em class="ver ok">✓ checked</em>'
+        flag = f' <em class="ver ok">{cw.checked_mark}</em>'
     elif c.verification == "pending":
-        flag = ' <em class="ver checking">checking</em>'
+        flag = f' <em class="ver checking">{cw.checking}</em>'
     rewards = ""
     if c.pictured:
         rewards = f' <span class="rw items">{parts.items(c.items)}</span>'
+    elif (localized := cw.localized_rewards(c)) is not None:
+        rewards = f' <span class="rw">{localized}</span>'
     elif c.rewards_text:
         text = c.rewards_text
         short = (
@@ -192,40 +196,55 @@ def front_line(c: ShownCode, parts: _Parts) -> str:
         )
         rewards = f' <span class="rw">{short}</span>'
     # Dates only, to keep the front page small; the script turns them into "3 h ago" and
-    # "expires in 2 days" in the reader's time zone.
+    # "expires in 2 days" in the reader's time zone and language.
+    e = c.expires_at
     expiry = (
-        f' · <time class="exp" datetime="{c.expires_at}">expires {c.expires_at[:10]}</time>'
-        if c.expires_at
+        f' · <time class="exp" datetime="{e}">{cw.expires % {"when": cw.day(e)}}</time>'
+        if e
         else ""
     )
+    found = cw.found % {"when": f'<time datetime="{c.first_seen}">{cw.day(c.first_seen)}</time>'}
     return (
         f'<li><code class="code">{c.code_html}</code>{redeem}{flag}{rewards}'
-        f' <span class="when">found <time datetime="{c.first_seen}">{c.first_seen[:10]}</time>'
-        f"{expiry}</span></li>"
+        f' <span class="when">{found}{expiry}</span></li>'
     )
 
 
-def entry_html(game: ShownGame, c: ShownCode) -> str:
-    """A feed entry's body: the code, its rewards, dates, sources and where to redeem it."""
-    parts = [f"<p><code>{c.code_html}</code> for {game.name_html}.</p>"]
-    if c.rewards_text:
-        parts.append(f"<p>Rewards: {c.rewards_html}</p>")
+def entry_html(game: ShownGame, c: ShownCode, cw: CardWords, name_html: str | None = None) -> str:
+    """A feed entry's body: the code, its rewards, dates, sources and where to redeem it.
+    `name_html` is the game's name in the entry's language (the catalog's when None)."""
+    game_html = name_html if name_html is not None else game.name_html
+    parts = [
+        f"<p>{cw.entry_code % {'code': f'<code>{c.code_html}</code>', 'game': game_html}}</p>"
+    ]
+    localized = cw.localized_rewards(c)
+    rewards = c.rewards_html if localized is None else localized
+    if rewards:
+        parts.append(f"<p>{cw.entry_rewards % {'rewards': rewards}}</p>")
     if c.status is _EXPIRED:
-        parts.append("<p>Expired.</p>")
+        parts.append(f"<p>{cw.entry_expired}</p>")
     elif c.verification == "valid" and c.verified_at:
-        parts.append(f"<p>✓ HoYoverse accepts it (checked {utc_text(c.verified_at)}).</p>")
+        parts.append(f"<p>{cw.entry_accepted % {'when': cw.minute(c.verified_at)}}</p>")
     elif c.verification == "pending":
-        parts.append("<p>Being checked with HoYoverse.</p>")
+        parts.append(f"<p>{cw.entry_checking}</p>")
     elif c.status is _UNKNOWN:
-        parts.append("<p>Status not confirmed.</p>")
+        parts.append(f"<p>{cw.entry_unconfirmed}</p>")
     if c.expires_at and c.status is not _EXPIRED:
-        parts.append(f"<p>Expires {utc_text(c.expires_at)}.</p>")
+        parts.append(f"<p>{cw.entry_expires % {'when': cw.minute(c.expires_at)}}</p>")
     if c.family:
-        parts.append(f"<p>{_family_note(c.family)}</p>")
+        parts.append(f"<p>{cw.family % {'family': c.family}}</p>")
     if c.link_html is not None and c.status is not _EXPIRED:
-        parts.append(f'<p><a href="{c.link_html}">Redeem {c.code_html}</a></p>')
+        parts.append(
+            f'<p><a href="{c.link_html}">{cw.entry_redeem % {"code": c.code_html}}</a></p>'
+        )
     elif game.note:
         parts.append(f"<p>{game.note_html}</p>")
     if c.sources:
-        parts.append(f"<p>Listed by {c.sources_html}.</p>")
+        names = cw.separator.join(
+            dict.fromkeys(
+                html_text(cw.source_label(s, label))
+                for s, label in zip(c.sources, c.source_labels, strict=True)
+            )
+        )
+        parts.append(f"<p>{cw.entry_listed % {'sources': names}}</p>")
     return "".join(parts)

@@ -8,7 +8,12 @@ from collections.abc import Sequence
 from json.encoder import encode_basestring
 from operator import attrgetter, itemgetter
 
+from bot.core.domain import RewardItem
+from bot.core.glossary import game_name
+from bot.core.language import LANGUAGES, words
+from bot.core.rewards import items_text
 from bot.site.cards import entry_html
+from bot.site.localize import CardWords, SiteLanguage, site_languages
 from bot.site.view import GameCodes, ShownCode, ShownGame, ShownItem, atom_time, html_text
 
 # The JSON API's schema version; bump it when a field changes meaning or disappears
@@ -34,6 +39,9 @@ _string = encode_basestring
 #    "games": [{"id", "name", "url" (the game's page), "redeem_url" (with {code}, or null
 #               for games that redeem in game), "note" (or null),
 #               "codes": [{"code", "status" ("active" | "unknown" | "expired"), "rewards",
+#                          "rewards_localized" ({language tag: the items in that language,
+#                                               "原石 ×60、モラ ×10,000"} when the source
+#                                               named every item, else {}),
 #                          "items": [{"name" ("" when the source gives only an icon),
 #                                     "amount" (int or null),
 #                                     "icon_url" (the source's, http(s) or null),
@@ -53,9 +61,12 @@ _string = encode_basestring
 # Times are ISO 8601 in UTC ("2024-05-01T12:00:00Z"). Codes come current first (newest
 # first), then expired. There is deliberately no "generated at" field: the file changes only
 # when its content does, and the server's Last-Modified says when that was.
-# Still version 1: "icon", "family", "verification" and "verified_at" were added, and items
-# named only by an icon (name "") are listed where they used to be left out; no field
-# changed meaning or disappeared.
+# Still version 1: "icon", "family", "verification", "verified_at" and "rewards_localized"
+# were added, and items named only by an icon (name "") are listed where they used to be
+# left out; no field changed meaning or disappeared. The file is one for all languages:
+# names and texts are as the sources and the catalog give them, and "rewards_localized"
+# carries the item lists in every language the site speaks (the language tags of its
+# folders: "ja", "zh-hans", …; "en" too).
 # Source health is in sources.json (bot/site/health.py describes it).
 
 
@@ -104,7 +115,19 @@ class _CodeJson:
     def __init__(self, site_url: str) -> None:
         self._site_url = site_url
         self._items: dict[tuple[ShownItem, ...], str] = {}
+        self._localized: dict[tuple[ShownItem, ...], str] = {}
         self._sources: dict[tuple[str, ...], str] = {}
+
+    def _rewards_localized(self, items: tuple[ShownItem, ...]) -> str:
+        """The item list in every language, as JSON: {} unless the source named every item
+        (then the names are the glossary's and the amounts read as each locale writes them)."""
+        known = self._localized.get(items)
+        if known is None:
+            named = bool(items) and all(i.name for i in items)
+            plain = [RewardItem(i.name, i.amount) for i in items]
+            texts = {x.tag: items_text(plain, words(x.tag)) for x in LANGUAGES} if named else {}
+            known = self._localized[items] = _dumps(texts)
+        return known
 
     def _item(self, item: ShownItem) -> dict[str, object]:
         icon = item.icon
@@ -136,7 +159,8 @@ class _CodeJson:
         verified = f'"{code.verified_at}"' if code.verified_at is not None else "null"
         return (
             f'{{"code":{_string(code.code)},"status":"{code.status.value}",'
-            f'"rewards":{_string(code.rewards)},"items":{items},'
+            f'"rewards":{_string(code.rewards)},'
+            f'"rewards_localized":{self._rewards_localized(code.items)},"items":{items},'
             f'"first_seen":"{code.first_seen}","last_seen":"{code.last_seen}",'
             f'"expires_at":{expires},"sources":{sources},"redeem_link":{link},'
             f'"family":{family},"verification":"{code.verification}","verified_at":{verified}}}'
@@ -154,38 +178,57 @@ class _CodeJson:
 # which drop the characters XML 1.0 cannot carry. The tests parse every feed with lxml,
 # including feeds of arbitrary text.
 
-_ATOM_HEAD = "<?xml version='1.0' encoding='UTF-8'?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+_ATOM_HEAD = "<?xml version='1.0' encoding='UTF-8'?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\""
 
 
-def atom_feeds(site_url: str, games: Sequence[GameCodes]) -> dict[str, bytes]:
-    """<game>/feed.xml for every game and feed.xml for all of them, newest codes first.
+def atom_feeds(
+    site_url: str, games: Sequence[GameCodes], language: SiteLanguage | None = None
+) -> dict[str, bytes]:
+    """<game>/feed.xml for every game and feed.xml for all of them, newest codes first, in
+    one language (English at the root, else in the language's folder).
 
     An entry's id is the code's anchor on its game page, so it stays put for a game and
     code however many other codes arrive.
     """
+    language = language or site_languages()[0]
+    cw = language.card
+    w = language.words
+    folder = language.folder
     files: dict[str, bytes] = {}
-    site_html = html_text(site_url)
+    site_html = html_text(site_url + folder)
     # (first_seen, game id, key, entry XML) for the newest codes of each game. The newest
     # of all games are among the newest of each, so the all-games feed is picked from these.
     every: list[tuple[str, str, str, str]] = []
     for g in games:
         game = g.game
+        name = game_name(w, game.name)
+        name_html = html_text(name)
         newest = sorted(g.all_codes, key=_by_key)
         newest.sort(key=_by_first_seen, reverse=True)
         entries = [
-            (c.first_seen, game.id, c.key, _entry_xml(site_html, game, c))
+            (c.first_seen, game.id, c.key, _entry_xml(site_html, game, c, cw, name_html))
             for c in newest[:FEED_MAX_ENTRIES]
         ]
         every.extend(entries)
-        path = f"{game.id}/feed.xml"
+        path = f"{folder}{game.id}/feed.xml"
         files[path] = _feed_xml(
-            site_url, entries, title=f"{game.name} codes", path=path, page=f"{site_url}{game.id}/"
+            site_url,
+            entries,
+            title=w._("%(game)s codes", game=name),
+            path=path,
+            page=f"{site_url}{folder}{game.id}/",
+            language=language,
         )
     # Newest first, then by game and code: two stable sorts, the second one descending.
     every.sort(key=itemgetter(1, 2))
     every.sort(key=itemgetter(0), reverse=True)
-    files["feed.xml"] = _feed_xml(
-        site_url, every[:FEED_MAX_ENTRIES], title="Game codes", path="feed.xml", page=site_url
+    files[f"{folder}feed.xml"] = _feed_xml(
+        site_url,
+        every[:FEED_MAX_ENTRIES],
+        title=w._("Game codes"),
+        path=f"{folder}feed.xml",
+        page=f"{site_url}{folder}",
+        language=language,
     )
     return files
 
@@ -201,12 +244,14 @@ def _feed_xml(
     title: str,
     path: str,
     page: str,
+    language: SiteLanguage,
 ) -> bytes:
     url = html_text(f"{site_url}{path}")
     # Atom wants an updated time; the newest entry's keeps the file stable between new codes.
     updated = atom_time(entries[0][0] if entries else _EPOCH_ISO)
     head = (
-        f"{_ATOM_HEAD}<id>{url}</id><title>{html_text(title)}</title>"
+        f'{_ATOM_HEAD} xml:lang="{language.language.bcp47}">'
+        f"<id>{url}</id><title>{html_text(title)}</title>"
         f"<updated>{updated}</updated>"
         f'<link href="{html_text(page)}" rel="alternate" type="text/html"/>'
         f'<link href="{url}" rel="self" type="application/atom+xml"/>'
@@ -216,16 +261,19 @@ def _feed_xml(
     return f"{head}{body}</feed>\n".encode()
 
 
-def _entry_xml(site_html: str, game: ShownGame, code: ShownCode) -> str:
+def _entry_xml(
+    site_html: str, game: ShownGame, code: ShownCode, cw: CardWords, name_html: str
+) -> str:
     # Game ids and anchors are made of letters, digits, "_" and "-": nothing to escape.
     url = f"{site_html}{game.id}/#{code.anchor}"
     when = atom_time(code.first_seen)
+    body = entry_html(game, code, cw, name_html)
     return (
-        f"<entry><id>{url}</id><title>{game.name_html}: {code.code_html}</title>"
+        f"<entry><id>{url}</id><title>{name_html}: {code.code_html}</title>"
         f'<link href="{url}" rel="alternate" type="text/html"/>'
         f"<published>{when}</published><updated>{when}</updated>"
         # HTML carried as text: escaped once for HTML inside, once more for XML here.
-        f'<content type="html">{html_text(entry_html(game, code))}</content></entry>'
+        f'<content type="html">{html_text(body)}</content></entry>'
     )
 
 

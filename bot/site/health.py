@@ -2,8 +2,9 @@
 
 The same data as `codecast status` (bot/status.py), for readers: the error strings the
 pipeline stores ("unavailable: timed out (ReadTimeout)", "rejected: HTTP 404",
-"changed: fandom: no table ...") become sentences, and times are cut to the hour so the page
-does not change every cycle a source is read.
+"changed: fandom: no table ...") become sentences in the reader's language, and times are
+cut to the hour so the page does not change every cycle a source is read. sources.json
+keeps the English sentences: it is data, one for every language.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.core.domain import SourceHealth
+from bot.core.language import Words, english
 from bot.site.view import as_utc, clean_text, iso, plain_anchor
 
 # The pipeline stores "<status>: <detail>"; the statuses are scrapers.base's SourceError family.
@@ -51,68 +53,78 @@ class SourceGroup:
     rows: tuple[SourceRow, ...]
 
 
-def plain_error(stored: str) -> str:
+def plain_error(stored: str, words: Words | None = None) -> str:
     """A stored source error as a sentence a player understands."""
+    w = words or english()
     text = clean_text(stored, 500)
     if text == _WENT_EMPTY:
-        return "It listed no codes this time, though it did before: its layout probably changed."
+        return w._(
+            "It listed no codes this time, though it did before: its layout probably changed."
+        )
     match = _STORED.fullmatch(text)
     if match is None:
-        return "Reading it failed."
+        return w._("Reading it failed.")
     status, detail = match["status"], match["detail"]
     http = _HTTP.search(detail)
     if status == "unavailable":
         if detail.startswith("timed out"):
-            return "The site did not answer in time."
+            return w._("The site did not answer in time.")
         if http and http["code"] == "429":
-            return "The site asked us to slow down (HTTP 429); it is read again later."
+            return w._("The site asked us to slow down (HTTP 429); it is read again later.")
         if http:
-            return f"The site had a server error (HTTP {http['code']})."
+            return w._("The site had a server error (HTTP %(code)s).", code=http["code"])
         if detail.startswith("network error"):
-            return "The site could not be reached (network error)."
+            return w._("The site could not be reached (network error).")
         if detail.startswith("undecodable"):
-            return "The site sent a garbled answer."
-        return "The site could not be reached."
+            return w._("The site sent a garbled answer.")
+        return w._("The site could not be reached.")
     if status == "rejected":
         retcode = _RETCODE.search(detail)
         if retcode:
-            return f"The site refused the request (its error code {retcode['code']})."
+            return w._(
+                "The site refused the request (its error code %(code)s).", code=retcode["code"]
+            )
         if http:
-            return _http_refusal(int(http["code"]))
+            return _http_refusal(int(http["code"]), w)
         if detail.startswith("too many redirects"):
-            return "The page redirects in circles."
+            return w._("The page redirects in circles.")
         if detail.startswith("invalid URL"):
-            return "The source's address is not a valid web address."
-        return "The site refused the request."
+            return w._("The source's address is not a valid web address.")
+        return w._("The site refused the request.")
     if status == "too-large":
-        return "The page was larger than codecast reads."
+        return w._("The page was larger than codecast reads.")
     if status == "too-slow":
-        return "The page took too long to read: its markup is broken or built to stall readers."
+        return w._(
+            "The page took too long to read: its markup is broken or built to stall readers."
+        )
     if status == "changed":
         if "parser crashed" in detail:
-            return "The page could not be read: codecast's reader for it failed."
-        return "The page no longer looks as expected: its layout probably changed."
-    return "Reading it failed."
+            return w._("The page could not be read: codecast's reader for it failed.")
+        return w._("The page no longer looks as expected: its layout probably changed.")
+    return w._("Reading it failed.")
 
 
-def _http_refusal(code: int) -> str:
+def _http_refusal(code: int, w: Words) -> str:
     if code in (404, 410):
-        return f"The page is gone (HTTP {code}): it has probably moved."
+        return w._("The page is gone (HTTP %(code)s): it has probably moved.", code=code)
     if code in (401, 403):
-        return f"The site refused access (HTTP {code})."
+        return w._("The site refused access (HTTP %(code)s).", code=code)
     if 300 <= code < 400:
-        return f"The site sent us elsewhere (HTTP {code})."
-    return f"The site refused the request (HTTP {code})."
+        return w._("The site sent us elsewhere (HTTP %(code)s).", code=code)
+    return w._("The site refused the request (HTTP %(code)s).", code=code)
 
 
 def source_groups(
-    game_names: Mapping[str, str], sources: Sequence[SourceHealth]
+    game_names: Mapping[str, str],
+    sources: Sequence[SourceHealth],
+    words: Words | None = None,
 ) -> tuple[SourceGroup, ...]:
-    """Sources grouped by game (catalog order, then unknown games by id), by id within."""
+    """Sources grouped by game (catalog order, then unknown games by id), by id within;
+    `game_names` are the games' names in the reader's language."""
     order = {gid: i for i, gid in enumerate(game_names)}
     grouped: dict[str, list[SourceRow]] = {}
     for source in sources:
-        grouped.setdefault(source.game, []).append(source_row(source))
+        grouped.setdefault(source.game, []).append(source_row(source, words))
     groups = []
     for gid in sorted(grouped, key=lambda g: (order.get(g, len(order)), g)):
         rows = tuple(sorted(grouped[gid], key=lambda r: r.id))
@@ -120,15 +132,16 @@ def source_groups(
     return tuple(groups)
 
 
-def source_row(source: SourceHealth) -> SourceRow:
+def source_row(source: SourceHealth, words: Words | None = None) -> SourceRow:
+    w = words or english()
     if source.probably_broken:
-        state, text = "broken", "Probably broken"
+        state, text = "broken", w._("Probably broken")
     elif source.consecutive_failures > 0:
-        state, text = "failing", "Failing"
+        state, text = "failing", w._("Failing")
     elif source.last_success is not None:
-        state, text = "ok", "Working"
+        state, text = "ok", w._("Working")
     else:
-        state, text = "new", "Not read yet"
+        state, text = "new", w._("Not read yet")
     try:
         host = urlsplit(source.url).hostname or ""
     except ValueError:
@@ -144,7 +157,7 @@ def source_row(source: SourceHealth) -> SourceRow:
         host=clean_text(host, 100),
         last_success=_hour(source.last_success),
         last_attempt=_hour(source.last_attempt),
-        last_error=plain_error(error) if error else None,
+        last_error=plain_error(error, w) if error else None,
         error_detail=clean_text(error, MAX_DETAIL_LENGTH) if error else None,
         last_count=source.last_count,
         consecutive_failures=source.consecutive_failures,

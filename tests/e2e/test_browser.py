@@ -33,6 +33,8 @@ pytestmark = INSTALL_TIMEOUT_MARK
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 GAMES = load_catalog().games
 PAGES = ["/", *(f"/{game}/" for game in GAMES), "/sources.html"]
+# The same pages in two of the other languages' folders.
+LANGUAGE_PAGES = ["/ja/", "/ja/genshin/", "/ja/sources.html", "/de/", "/de/hsr/"]
 # WCAG 2.1 AA: 4.5:1 for text, 3:1 for large text (24 px, or 18.66 px bold).
 CONTRAST_JS = """
 () => {
@@ -201,11 +203,11 @@ def test_expired_codes_are_folded_until_asked_for(
     assert count == sum(1 for c in listed(demo_site, "genshin") if c["status"] == "expired")
     assert count > 0
     assert details.get_attribute("open") is None
-    assert page.locator("summary").inner_text() == f"Expired codes ({count})"
+    assert details.locator("summary").inner_text() == f"Expired codes ({count})"
     assert not expired.first.is_visible()
     assert page.locator("li.card:not(.old)").first.is_visible()
 
-    page.locator("summary").click()
+    details.locator("summary").click()
 
     assert expired.first.is_visible()
     # The front page lists current codes only.
@@ -223,10 +225,16 @@ def test_the_pages_work_without_javascript(browser: Browser, server: Nginx) -> N
         # No copy buttons that could not work: the code is plain selectable text.
         assert page.locator("button").count() == 0
         # Folding is HTML's own <details>: it opens without a script.
-        page.locator("summary").click()
+        page.locator("details.expired summary").click()
         assert page.locator("li.card.old").first.is_visible()
         page.locator("nav a", has_text="Zenless").click()
         assert page.url == f"{server.base_url}/zzz/"
+        # So is the language picker: links to the same page in each language.
+        page.locator("details.langs summary").click()
+        page.locator("details.langs a", has_text="日本語").click()
+        assert page.url == f"{server.base_url}/ja/zzz/"
+        assert page.locator("html").get_attribute("lang") == "ja"
+        assert page.locator("h1").inner_text() == "ゼンレスゾーンゼロのコード"
     finally:
         context.close()
 
@@ -244,7 +252,7 @@ def test_nothing_is_fetched_from_another_host(context: BrowserContext, server: N
     # A blocked script or style (Content-Security-Policy) shows as a console error.
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
-    for path in PAGES:
+    for path in PAGES + LANGUAGE_PAGES:
         page.goto(server.base_url + path, wait_until="load")
     assert requested
     outside = [url for url in requested if not url.startswith(server.base_url + "/")]
@@ -260,7 +268,7 @@ def test_a_phone_never_scrolls_sideways(browser: Browser, server: Nginx, width: 
     context = browser.new_context(**{**PHONE, "viewport": {"width": width, "height": 800}})
     try:
         page = context.new_page()
-        for path in PAGES:
+        for path in PAGES + LANGUAGE_PAGES:
             page.goto(server.base_url + path)
             page.evaluate(OPEN_ALL_DETAILS)
             overflow = page.evaluate(
@@ -276,7 +284,7 @@ def test_text_contrast_meets_wcag_aa_in_both_themes(
 ) -> None:
     failures = []
     page = context.new_page()
-    for path in ("/", "/genshin/", "/sources.html"):
+    for path in ("/", "/genshin/", "/sources.html", "/ja/genshin/", "/ru/"):
         page.goto(server.base_url + path)
         page.evaluate(OPEN_ALL_DETAILS)
         for scheme in ("light", "dark"):
@@ -328,11 +336,12 @@ def test_pages_are_structured_for_assistive_technology(
     context: BrowserContext, server: Nginx
 ) -> None:
     page = context.new_page()
-    for path in PAGES:
+    for path in PAGES + LANGUAGE_PAGES:
         page.goto(server.base_url + path)
         found = page.evaluate(STRUCTURE_JS)
         levels = found.pop("levels")
-        assert found == {"lang": "en", "h1": 1, "main": 1, "nav": 1, "skip": 1}, path
+        lang = path.split("/")[1] if path.startswith(("/ja/", "/de/")) else "en"
+        assert found == {"lang": lang, "h1": 1, "main": 1, "nav": 1, "skip": 1}, path
         # Headings go down one level at a time (no h1 -> h3 jumps).
         assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
 

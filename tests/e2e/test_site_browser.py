@@ -423,3 +423,57 @@ def test_screenshots_desktop_and_phone_light_and_dark(browser: Browser, server: 
                     assert target.stat().st_size > 10_000
         finally:
             context.close()
+
+
+def test_two_languages_carry_their_lang_hreflang_picker_and_words(
+    browser: Browser, server: Nginx
+) -> None:
+    """The Japanese and the German game page: `<html lang>`, the alternates of every
+    language, a picker that leads to the same page in another language, and the scripts'
+    words (copy, times, the filter's count) in the page's language."""
+    context = browser.new_context(timezone_id="UTC", locale="en-US", **DESKTOP)
+    try:
+        page = context.new_page()
+        page.clock.install(time=NOW)
+        page.goto(server.base_url + "/ja/genshin/")
+        assert page.locator("html").get_attribute("lang") == "ja"
+        alternates = page.eval_on_selector_all(
+            "link[rel=alternate][hreflang]",
+            "links => Object.fromEntries(links.map(l => [l.hreflang, l.href]))",
+        )
+        assert alternates["ja"] == "https://codes.example.org/ja/genshin/"
+        assert alternates["de"] == "https://codes.example.org/de/genshin/"
+        assert alternates["x-default"] == "https://codes.example.org/genshin/"
+        assert len(alternates) == 13
+        assert page.locator("h1").inner_text() == "原神のコード"
+        card = page.locator("li.card", has_text="GENSHINGIFT")
+        assert card.locator("button.copy").inner_text() == "コピー"
+        assert card.locator("button.copy").get_attribute("aria-label") == (
+            "コード GENSHINGIFT をコピー"
+        )
+        # "3 hours ago" as the browser says it in Japanese, whatever its own language.
+        three_hours = page.evaluate(
+            "new Intl.RelativeTimeFormat('ja', {numeric: 'always', style: 'long'})"
+            ".format(-3, 'hour')"
+        )
+        assert card.locator(".meta time").first.inner_text() == three_hours
+        assert "原石" in card.locator(".rw").inner_text()
+        search(page, "gift")
+        assert page.locator("#fcount").inner_text().endswith("件が一致。")
+
+        page.locator("details.langs summary").click()
+        page.locator("details.langs a", has_text="Deutsch").click()
+        page.wait_for_url(server.base_url + "/de/genshin/")
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.locator("h1").inner_text() == "Genshin Impact-Codes"
+        card = page.locator("li.card", has_text="GENSHINGIFT")
+        assert card.locator("button.copy").inner_text() == "Kopieren"
+        in_two_days = page.evaluate(
+            "new Intl.RelativeTimeFormat('de', {numeric: 'always', style: 'long'})"
+            ".format(2, 'day')"
+        )
+        assert card.locator("time.exp").inner_text() == f"läuft ab {in_two_days}"
+        current = page.locator("details.langs a[aria-current=page]")
+        assert current.get_attribute("hreflang") == "de"
+    finally:
+        context.close()

@@ -19,6 +19,7 @@ from lxml import etree
 
 from bot.core.catalog import load_catalog
 from bot.core.domain import CodeStatus, CodeView, Game, RewardItem, SourceHealth
+from bot.core.language import LANGUAGES
 from bot.site import SiteRenderer, SiteSnapshot
 from bot.site.health import plain_error
 from bot.site.icons import Icon
@@ -502,7 +503,8 @@ def test_every_page_is_well_formed_html() -> None:
     )
     files = render(*codes, sources=sources, icons={GEM_URL: GEM})
     pages = [p for p in files if p.endswith(".html")]
-    assert len(pages) == len(GAMES) + 2
+    # Every page in every language the site speaks.
+    assert len(pages) == (len(GAMES) + 2) * len(LANGUAGES)
     for path in pages:
         check_html(files[path].decode())
 

@@ -26,6 +26,7 @@ CODE_KEYS = {
     "code",
     "status",
     "rewards",
+    "rewards_localized",
     "items",
     "first_seen",
     "last_seen",

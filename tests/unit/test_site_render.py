@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from bot.core.catalog import load_catalog
 from bot.core.domain import CodeStatus, CodeView, Game, RewardItem, SourceHealth
+from bot.core.language import LANGUAGES
 from bot.site import SiteRenderer, SiteSnapshot, render_site
 from bot.site.view import _clean_fully, clean_text
 
@@ -120,7 +121,7 @@ def test_current_codes_come_before_expired_ones_in_details() -> None:
         )
     )
     html = page(files, "hsr/index.html")
-    details = html.index("<details")
+    details = html.index('<details class="list')
     assert html.index("MAYBEACTIVE") < html.index("STILLACTIVE") < details
     assert html.index("OLDEXPIRED1") > details
     assert "Expired codes (1)" in html
@@ -261,7 +262,7 @@ def test_zero_codes_still_render_index_and_game_pages() -> None:
     for game in GAMES:
         html = page(files, f"{game.id}/index.html")
         assert "No current codes" in html
-        assert "<details" not in html
+        assert '<details class="list' not in html
 
 
 def test_same_snapshot_gives_same_bytes() -> None:
@@ -303,7 +304,7 @@ def test_pages_load_nothing_from_other_hosts() -> None:
         g.redeem_url.split("{code}")[0] for g in GAMES if g.redeem_url is not None
     )
     html_paths = [p for p in files if p.endswith(".html")]
-    assert len(html_paths) == len(GAMES) + 2
+    assert len(html_paths) == (len(GAMES) + 2) * len(LANGUAGES)
     for path in html_paths:
         html = page(files, path)
         parser = Links()

@@ -11,6 +11,44 @@
   var status = form.querySelector("#fs");
   var count = form.querySelector("#fcount");
   var archive = null;
+  var lang = document.documentElement.lang || "en";
+  var block = document.getElementById("l10n");
+  var l10n = {};
+  try {
+    l10n = block ? JSON.parse(block.textContent) : {};
+  } catch (e) {
+    l10n = {};
+  }
+  var plurals = null;
+  try {
+    plurals = new Intl.PluralRules(lang);
+  } catch (e) {
+    plurals = null;
+  }
+
+  // A message of the page's language with its %(name)s filled in; English when missing.
+  function say(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (all, name) {
+      return values && name in values ? values[name] : all;
+    });
+  }
+
+  function number(n) {
+    try {
+      return n.toLocaleString(lang);
+    } catch (e) {
+      return String(n);
+    }
+  }
+
+  // "2 of 5 codes match.", in the form the count's plural category takes in the language.
+  function matching(shown, total) {
+    var forms = l10n.matches || {};
+    var category = plurals ? plurals.select(total) : total === 1 ? "one" : "other";
+    var text = forms[category] || forms.other ||
+      (total === 1 ? "%(shown)s of %(count)s code match." : "%(shown)s of %(count)s codes match.");
+    return say(text, { shown: number(shown), count: number(total) });
+  }
 
   function text(el) {
     return el ? el.textContent : "";
@@ -57,7 +95,9 @@
     archive.textContent = "";
     archive.hidden = !query;
     if (!query) return;
-    archive.appendChild(document.createTextNode("Expired codes too: "));
+    // The message is split around its list of links: "Expired codes too: %(games)s".
+    var parts = (l10n.expiredToo || "Expired codes too: %(games)s").split("%(games)s");
+    archive.appendChild(document.createTextNode(parts[0]));
     var first = true;
     for (var s = 0; s < sections.length; s++) {
       var id = sections[s].dataset.game;
@@ -69,6 +109,7 @@
       link.textContent = text(sections[s].querySelector("h2"));
       archive.appendChild(link);
     }
+    if (parts.length > 1 && parts[1]) archive.appendChild(document.createTextNode(parts[1]));
   }
 
   function remember(query, wantGame, wantStatus) {
@@ -124,9 +165,9 @@
     if (!filtering) {
       count.textContent = "";
     } else if (shown === 0) {
-      count.textContent = "No code matches.";
+      count.textContent = l10n.noMatch || "No code matches.";
     } else {
-      count.textContent = shown + " of " + rows.length + " code" + (rows.length === 1 ? "" : "s") + " match.";
+      count.textContent = matching(shown, rows.length);
     }
     showArchive(query, wantGame);
     remember(query, wantGame, wantStatus);
