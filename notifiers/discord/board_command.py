@@ -7,6 +7,7 @@ import discord
 from discord import app_commands
 
 from bot.core.domain import Platform
+from bot.core.language import words
 from bot.store import repository
 from notifiers.discord.boards import board_payload, delete_board, post_board
 from notifiers.discord.boards import view_of as board_view
@@ -79,7 +80,9 @@ class BoardCommand:
         now = self.ctx.clock()
         async with self.ctx.sessions() as session:
             codes = await repository.board_codes(session, chosen.id, now)
-        payload = board_payload(chosen, codes, self.ctx.source_names)
+        # The board speaks its server's language, as the keeper's edits will.
+        spoken = words(str(target.guild.preferred_locale))
+        payload = board_payload(chosen, codes, self.ctx.source_names, spoken)
         http = interaction.client.http
         message_id, pinned = await post_board(http, target.id, payload)
         async with self.ctx.sessions.begin() as session:

@@ -18,6 +18,7 @@ import discord
 from discord.http import HTTPClient, Route
 
 from bot.core.domain import CodeStatus, CodeView, Game, Platform
+from bot.core.language import Words, english
 from bot.store import repository
 from notifiers.boards import BoardEdit, BoardView, digest
 from notifiers.discord.format import (
@@ -29,40 +30,53 @@ from notifiers.discord.format import (
     allowed_mentions,
     fill_embeds,
     in_game_note,
+    name_of,
     redeem_buttons,
+    with_commands,
 )
+from notifiers.discord.languages import server_locale, subscription_words
 from notifiers.discord.sender import DiscordSender
 
 log = logging.getLogger(__name__)
 
-BOARD_NOTE = "This message keeps itself up to date: new codes appear, expired ones leave."
-
 
 def board_payload(
-    game: Game, codes: Sequence[CodeView], source_names: Mapping[str, str]
+    game: Game,
+    codes: Sequence[CodeView],
+    source_names: Mapping[str, str],
+    words: Words | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of the board's message (and of each edit): no content, so no pings."""
+    """The JSON body of the board's message (and of each edit): no content, so no pings. In
+    its server's language (English when none is given)."""
+    w = words or english()
+    note = w._("This message keeps itself up to date: new codes appear, expired ones leave.")
     plan = fill_embeds(
         list(codes),
         game,
-        title=f"{game.name}: codes that work now",
+        title=w._("%(game)s: codes that work now", game=name_of(game, w)),
         source_names=source_names,
         redeem_in_text=False,
         budget=MAX_EMBED_CHARS_PER_MESSAGE - 200,
         max_embeds=MAX_EMBEDS_PER_MESSAGE,
-        description=in_game_note(game) or BOARD_NOTE,
+        description=in_game_note(game, w) or note,
+        words=w,
     )
     if not codes:
-        plan.embeds[0].description = f"No active codes right now. {BOARD_NOTE}"
-    footer = f"{FOOTER} · expired codes leave after a day"
+        plan.embeds[0].description = (
+            w._("No active codes right now. New ones are announced here first.") + " " + note
+        )
+    footer = f"{FOOTER} · " + w._("expired codes leave after a day")
     if plan.omitted:
-        footer = f"…and {plan.omitted} more: see /codes · {footer}"
+        more = w.ngettext(
+            "…and %(count)s more: see /codes", "…and %(count)s more: see /codes", plan.omitted
+        )
+        footer = f"{with_commands(more, w)} · {footer}"
     plan.embeds[-1].set_footer(text=footer[:MAX_FOOTER_CHARS])
     live = [c for c in plan.shown if c.status is not CodeStatus.EXPIRED]
     return {
         "content": "",
         "embeds": [e.to_dict() for e in plan.embeds],
-        "components": action_rows(redeem_buttons(live, game)),
+        "components": action_rows(redeem_buttons(live, game, w)),
         "allowed_mentions": allowed_mentions(None),
     }
 
@@ -117,18 +131,21 @@ class DiscordBoards:
 
     def __init__(self, sender: DiscordSender) -> None:
         self.sender = sender
-        # The last rendering per game: every board of a game shows the same message.
-        self._rendered: dict[str, tuple[tuple[CodeView, ...], BoardView]] = {}
+        # The last rendering per game and language: every board of a game in one language
+        # shows the same message.
+        self._rendered: dict[tuple[str, str], tuple[tuple[CodeView, ...], BoardView]] = {}
 
     async def render(
         self, board: repository.Board, game: Game, codes: Sequence[CodeView]
     ) -> BoardView:
+        # The server's language as the gateway's cache has it (the keeper runs beside it).
+        w = subscription_words({}, server_locale(self.sender.client, board.space_id))
         shown = tuple(codes)
-        cached = self._rendered.get(game.id)
+        cached = self._rendered.get((game.id, w.tag))
         if cached is not None and cached[0] == shown:
             return cached[1]
-        view = view_of(board_payload(game, shown, self.sender.source_names))
-        self._rendered[game.id] = (shown, view)
+        view = view_of(board_payload(game, shown, self.sender.source_names, w))
+        self._rendered[(game.id, w.tag)] = (shown, view)
         return view
 
     async def edit(self, board: repository.Board, view: BoardView) -> BoardEdit:

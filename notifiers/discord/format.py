@@ -63,7 +63,17 @@ _MENTION_OPENERS = re.compile(r"<(?=[@#/])")
 _NOT_CODE = re.compile(r"[^0-9A-Za-z_-]")
 
 # The slash commands, by the names Discord knows them by (each has a name per language).
-COMMAND_NAMES = ("codes", "subscribe", "unsubscribe", "subscriptions", "redeem", "language")
+COMMAND_NAMES = (
+    "codes",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+    "redeem",
+    "board",
+    "language",
+    "submit",
+    "moderation",
+)
 # A /command in the catalogs' words (never inside a word, a path or a mention).
 _COMMAND = re.compile(r"(?<![\w/<])/(" + "|".join(COMMAND_NAMES) + r")\b")
 

@@ -41,12 +41,16 @@ def build_service(
     desk = ReportDesk(
         catalog, sessions, clock=clock, rules=reports or ReportRules(), on_announced=on_announced
     )
+    # The commands' ids once synced: answers mention commands by them (shown in each
+    # reader's language, run with a tap).
+    command_ids: dict[str, int] = {}
     context = CommandContext(
         catalog=catalog,
         sessions=sessions,
         clock=clock,
         source_names={s.id: s.label for s in catalog.sources},
-        reports=DiscordReports(desk, catalog),
+        command_ids=command_ids,
+        reports=DiscordReports(desk, catalog, command_ids),
     )
 
     def make_client() -> CodecastClient:

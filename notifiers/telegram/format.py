@@ -79,9 +79,17 @@ def inert(text: str) -> str:
     return escape(text).replace("@", "@\u2060")
 
 
-def credit_text(credit: str) -> str:
+def credit_text(credit: str, words: Words | None = None) -> str:
     """Who reported a code, as announcements say it: a name only if the player asked."""
-    return f"reported by {inert(clip(credit, 32))}" if credit else "reported by a player"
+    w = words or english()
+    if credit:
+        return w._("reported by %(name)s", name=inert(clip(credit, 32)))
+    return w._("reported by a player")
+
+
+def stale_button(words: Words | None = None) -> str:
+    """A tap on a button whose message is too old for it to mean anything now."""
+    return (words or english())._("This button no longer works. Send the command again.")
 
 
 def clip(text: str, limit: int) -> str:
@@ -131,7 +139,7 @@ def code_block(
     if rewards := rewards_text(code, w):
         lines.append(inert(rewards))
     if code.credit is not None:
-        lines.append(f"<i>{credit_text(code.credit)}</i>")
+        lines.append(f"<i>{credit_text(code.credit, w)}</i>")
     if until and code.expires_at is not None and code.status is not CodeStatus.EXPIRED:
         lines.append(w._("<i>valid until %(date)s</i>", date=w.date(code.expires_at)))
     return "\n".join(lines)
@@ -387,11 +395,6 @@ def codes_message(
 # --- help, subscriptions, keyboards -----------------------------------------------------
 
 
-# Not in the catalogs yet: English in every language's menu until it is translated.
-SUBMIT_MENU = "Report a code you found: /submit game code [rewards]"
-SUBMIT_HELP = "/submit — report a code you found (<code>/submit genshin CODE</code>)"
-
-
 def commands(words: Words | None = None) -> tuple[tuple[str, str], ...]:
     """What Telegram shows in the command menu (setMyCommands), in this order."""
     w = words or english()
@@ -402,7 +405,7 @@ def commands(words: Words | None = None) -> tuple[tuple[str, str], ...]:
         ("unsubscribe", w._("Stop codes: /unsubscribe [game…|all]")),
         ("subscriptions", w._("What this chat gets")),
         ("language", w._("The language I speak in this chat")),
-        ("submit", SUBMIT_MENU),
+        ("submit", w._("Report a code you found: /submit game code [rewards]")),
         ("remind", w._("Reminders before codes expire: /remind on|off")),
         ("board", w._("A message with a game's codes, kept up to date: /board game")),
     )
@@ -434,7 +437,7 @@ def start_message(games: Sequence[Game], words: Words | None = None) -> Message:
             "/language — the language I speak here"
         )
         + "\n"
-        + SUBMIT_HELP
+        + w._("/submit — report a code you found (<code>/submit genshin CODE</code>)")
         + "\n"
         + w._(
             "/remind on — a reminder when codes expire within 24 hours\n"

@@ -20,6 +20,7 @@ from notifiers.telegram.board_commands import BoardCommands
 from notifiers.telegram.boards import TelegramBoards
 from notifiers.telegram.expiry import TelegramEditor
 from notifiers.telegram.handlers import TelegramApp, TelegramCommands
+from notifiers.telegram.languages import ChatLanguages
 from notifiers.telegram.limits import SendLimits, TelegramLimits
 from notifiers.telegram.paid import PaidBudget, PaidPolicy, messages_for_stars
 from notifiers.telegram.ratelimit import TelegramRateLimiter
@@ -133,9 +134,16 @@ def build_service(
     desk = ReportDesk(
         catalog, sessions, clock=clock, rules=reports or ReportRules(), on_announced=on_announced
     )
+    languages = ChatLanguages(sessions, clock)
     # First: the other commands end with a catch-all for commands they do not know.
-    TelegramReports(desk, catalog).register(application)
-    commands = TelegramCommands(catalog, sessions, clock=clock, admins=AdminCache(application.bot))
+    TelegramReports(desk, catalog, languages).register(application)
+    commands = TelegramCommands(
+        catalog,
+        sessions,
+        clock=clock,
+        admins=AdminCache(application.bot),
+        languages=languages,
+    )
     boards = TelegramBoards(application.bot, commands.languages)
     commands.more.update(BoardCommands(commands, boards).handlers())
     commands.register(application)
@@ -143,7 +151,7 @@ def build_service(
     moderation = ModerationWatcher(
         desk,
         sessions,
-        board=TelegramBoard(application.bot, catalog, chat) if chat else None,
+        board=TelegramBoard(application.bot, catalog, chat, languages) if chat else None,
         clock=clock,
         interval=moderation_check,
     )

@@ -222,3 +222,29 @@ async def test_hostile_reward_text_pings_no_one(
         assert "\\*\\*60\\*\\*" in text
     async with sessions() as session:
         assert await session.scalar(select(func.count(SubmissionRow.id))) == 1
+
+
+async def test_reports_speak_the_players_and_the_servers_languages(
+    dc: FakeDiscord, sessions: Sessions, clock: FakeClock
+) -> None:
+    """A French player is answered in French; the moderation post is in the server's
+    language (Japanese here); /submit is named in every language."""
+    server = Server(dc)
+    dc.world.guilds[server.guild.id].preferred_locale = "ja"
+    async with reports_bot(dc, sessions, clock, server):
+        handle = await dc.dispatch_interaction(
+            server.guild.id, server.chat, server.player.user.id, "submit",
+            {"game": "genshin", "code": "FRENCHGIFT1"}, locale="fr",
+        )  # fmt: skip
+        await handle.response()
+        [reply] = await handle.wait_followups(1)
+        await until(lambda: bool(posts(dc, server)))
+    assert reply.content == (
+        "Merci ! Un modérateur vérifiera `FRENCHGIFT1` (**Genshin Impact**) avant que "
+        "quiconque le reçoive."
+    )
+    [post] = posts(dc, server)
+    assert post.embeds[0]["title"] == "報告 #1：原神"
+    assert labels(post) == ["承認", "却下", "却下して報告者をブロック"]
+    submit_command = next(c for c in dc.commands if c["name"] == "submit")
+    assert submit_command["name_localizations"]["de"] == "melden"

@@ -126,3 +126,23 @@ async def test_in_a_group_only_administrators_set_the_language(
         await add_codes(sessions, [("GENSHINGIFT", "Primogems ×60")])
         await worker(sessions, service).drain()
     assert tg.sent_messages(group.id)[-1].plain_text.startswith("🎁 원신: 새 코드 1개")
+
+
+async def test_reports_are_answered_in_the_players_language(
+    tg: FakeTelegram, sessions: Sessions
+) -> None:
+    """/submit's receipts and refusals, and the menu entry for it, in each language."""
+    haruka = tg.add_user("Haruka", language_code="ja")
+    jonas = tg.add_user("Jonas", language_code="de")
+    async with running_bot(tg, sessions):
+        usage = await ask_one(tg, tg.private_chat(haruka), haruka, "/submit")
+        thanks = await ask_one(tg, tg.private_chat(jonas), jonas, "/submit genshin GERMANGIFT1")
+        known = await ask_one(tg, tg.private_chat(jonas), jonas, "/submit genshin GERMANGIFT1")
+    assert usage.startswith("コードの報告：/submit ゲーム コード [報酬]")
+    assert (
+        thanks
+        == "Danke! Ein Moderator prüft GERMANGIFT1 (Genshin Impact), bevor ihn jemand bekommt."
+    )
+    assert "wurde schon gemeldet" in known
+    menu = {c["command"]: c["description"] for c in tg.commands_for(None, "ja")}
+    assert menu["submit"] == "見つけたコードを報告：/submit ゲーム コード [報酬]"
