@@ -29,6 +29,7 @@ async def one_round(folder: Path) -> tuple[float, float, float, int, int]:
             CODECAST_CATALOG=catalog,
             # One local server holds every page: the figure is codecast's work, not waits.
             CODECAST_HOST_SPACING=0,
+            CODECAST_OFFICIAL_HOST_SPACING=0,
         )
         app = await build_app(settings, with_services=False)
         try:

@@ -161,6 +161,7 @@ async def run_demo(folder: Path, cycles: int, serve: bool, port: int = PORT) -> 
             CODECAST_HTTP_RETRIES=0,
             # Every demo page is on one local server: no need to space its polls.
             CODECAST_HOST_SPACING=0,
+            CODECAST_OFFICIAL_HOST_SPACING=0,
             DISCORD_TOKEN=None,
             TELEGRAM_TOKEN=None,
         )

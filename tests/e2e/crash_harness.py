@@ -120,6 +120,7 @@ def daemon_environment(
         CODECAST_CATALOG=str(catalog),
         CODECAST_SCRAPE_INTERVAL="3600",
         CODECAST_HOST_SPACING="0",
+        CODECAST_OFFICIAL_HOST_SPACING="0",
         TELEGRAM_TOKEN=tg.token,
         CODECAST_TELEGRAM_API_URL=tg.base_url,
         DISCORD_TOKEN=dc.token,

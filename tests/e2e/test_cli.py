@@ -30,8 +30,10 @@ def environment(tmp_path: Path, catalog: Path, **extra: str) -> dict[str, str]:
         CODECAST_CATALOG=str(catalog),
         CODECAST_HTTP_RETRIES="0",
         CODECAST_HTTP_TIMEOUT="5",
-        # The demo's pages share one local host; spacing its polls only slows the tests.
+        # The demo's pages share one local host (the official ones too); spacing its polls only
+        # slows the tests.
         CODECAST_HOST_SPACING="0",
+        CODECAST_OFFICIAL_HOST_SPACING="0",
         CODECAST_SITE_URL="https://codes.example.org/",
     )
     env.update(extra)
