@@ -125,9 +125,11 @@ async def test_only_what_hoyoverse_accepts_is_announced(url: str, tmp_path: Path
             CODECAST_LOG_LEVEL="DEBUG",
             CODECAST_VERIFY_ACCOUNTS_FILE=str(accounts),
             CODECAST_VERIFY_PACE=str(PACE),
-            # Long enough for the valid code's first check on a loaded machine.
-            CODECAST_VERIFY_WAIT="10",
-            CODECAST_VERIFY_NOT_ACTIVE_EVERY="1",
+            # Long enough for the valid code's first check on a loaded machine, and short
+            # enough that the unanswered code goes out well before the late one's fourth
+            # answer (three asks "not activated yet" later).
+            CODECAST_VERIFY_WAIT="8",
+            CODECAST_VERIFY_NOT_ACTIVE_EVERY="4",
             CODECAST_VERIFY_RECHECK="4",
             CODECAST_VERIFY_TIMEOUT="1",
             CODECAST_VERIFY_RETRY_BASE="1",
