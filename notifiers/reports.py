@@ -4,7 +4,7 @@ A report is read (a code or a redeem link, checked against the game's pattern), 
 the rules of bot/core/submission.py against what the store knows, and recorded: a code of
 a game HoYoverse's redeem endpoint checks is queued for its verdict; any other waits for a
 moderator; a moderator's own report is approved at once. What the reporter is told is a
-`Receipt`, which each platform words in its format module.
+`Receipt`, which notifiers/report_words.py words for both bots.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class Route(StrEnum):
 
 
 class Refusal(StrEnum):
-    """Why a report is not taken (each platform words it in its format module)."""
+    """Why a report is not taken (notifiers/report_words.py words it for both bots)."""
 
     UNKNOWN_GAME = "unknown-game"
     NOT_A_CODE = "not-a-code"

@@ -25,13 +25,16 @@ from bot.core.domain import (
     CodeStatus,
     CodeView,
     Game,
+    Platform,
     Verification,
 )
 from bot.core.glossary import game_name, game_note
 from bot.core.language import Words, english
-from bot.core.redeem import NotACode, RedeemTarget, Unreadable
+from bot.core.redeem import NotACode, RedeemTarget
 from bot.core.rewards import rewards_text
 from bot.core.text import clip
+from notifiers import report_words
+from notifiers.report_words import Markup
 
 # Discord's limits for one message (documented under "Embed Limits" and "Message Components").
 MAX_CONTENT_CHARS = 2000
@@ -91,6 +94,14 @@ def inert(text: str) -> str:
 def code_span(code: str) -> str:
     """A code shown as inline code; characters a code never has are dropped, not escaped."""
     return f"`{_NOT_CODE.sub('', code)[:MAX_CODE_LENGTH]}`"
+
+
+def bold(text: str) -> str:
+    return f"**{text}**"
+
+
+# How the words both bots share (notifiers/report_words.py) are written on Discord.
+MARKUP = Markup(Platform.DISCORD, code=code_span, bold=bold, text=inert)
 
 
 def timestamp(moment: datetime, style: str = "R") -> str:
@@ -547,16 +558,7 @@ def subscriptions_text(lines: Sequence[SubscriptionLine], words: Words | None = 
 
 def not_a_code_text(error: NotACode, words: Words | None = None) -> str:
     """Why a pasted text is no code, in Discord's Markdown."""
-    w = words or english()
-    if error.reason is Unreadable.LINK_WITHOUT_CODE:
-        return w._("That link has no `?code=` in it.")
-    if error.reason is Unreadable.NOT_THE_GAMES_PATTERN and error.game is not None:
-        return w._(
-            "%(code)s does not look like a %(game)s code.",
-            code=code_span(error.code),
-            game=inert(name_of(error.game, w)),
-        )
-    return w._("That does not look like a code of any game I know.")
+    return report_words.not_a_code_text(error, words or english(), MARKUP)
 
 
 def redeem_text(targets: Sequence[RedeemTarget], words: Words | None = None) -> str:

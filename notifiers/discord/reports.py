@@ -1,9 +1,9 @@
 """Reports on Discord: /submit and /moderation, moderators' buttons, and the moderation channel.
 
 The commands hand reports and decisions to the shared `ReportDesk`; what they say is built
-by `report_format`, in the user's language (a moderation post in its server's). A
-moderator's button is a discord.py `DynamicItem` (its custom id names
-the report), so taps are understood after a restart too. Every interaction is deferred
+by `report_format` (with `report_words`), in the user's language (a moderation post in its
+server's). A moderator's button is a discord.py `DynamicItem` (its custom id names the
+report), so taps are understood after a restart too. Every interaction is deferred
 before the database is asked. `DiscordBoard` is the `ModerationBoard` the watcher posts
 through, within the sender's limits.
 """
@@ -22,6 +22,7 @@ from bot.core.catalog import Catalog
 from bot.core.domain import Game, Platform
 from bot.core.language import Words, words
 from bot.core.submission import Decider, Reporter, SubmissionView
+from notifiers import report_words
 from notifiers.discord import report_format as texts
 from notifiers.discord.format import with_commands
 from notifiers.discord.languages import answer_words, command_text
@@ -153,7 +154,9 @@ class DiscordReports:
     async def moderation(self, interaction: discord.Interaction) -> None:
         w = answer_words(interaction)
         if not self.moderator(interaction.user):
-            await interaction.response.send_message(texts.moderators_only(w), ephemeral=True)
+            await interaction.response.send_message(
+                report_words.moderators_only(w), ephemeral=True
+            )
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         reports = await self.desk.waiting()
@@ -171,7 +174,9 @@ class DiscordReports:
         tapper = answer_words(interaction)
         if not self.moderator(interaction.user):
             # Nothing changes; the tapper is told why, and no one else sees it.
-            await interaction.response.send_message(texts.not_a_moderator(tapper), ephemeral=True)
+            await interaction.response.send_message(
+                report_words.not_a_moderator(tapper), ephemeral=True
+            )
             return
         await interaction.response.defer()
         action = texts.ACTIONS[found["action"]]

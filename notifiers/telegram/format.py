@@ -19,12 +19,13 @@ from telegram.constants import (
     MessageLimit,
 )
 
-from bot.core.domain import AnnouncementKind, CodeStatus, CodeView, Game, Verification
+from bot.core.domain import AnnouncementKind, CodeStatus, CodeView, Game, Platform, Verification
 from bot.core.glossary import game_name, game_note
 from bot.core.language import LANGUAGES, Words, english
 from bot.core.rewards import rewards_text
 from bot.core.text import clip as cut
 from bot.core.text import one_line
+from notifiers.report_words import Markup
 
 # Telegram rejects a longer text. The bound is checked on the HTML as sent, tags and entities
 # included, in UTF-16 code units: never less than what Telegram counts after parsing.
@@ -39,6 +40,8 @@ MAX_PARTS = 4
 MAX_BUTTON_CODE_LENGTH = 24
 MAX_BUTTON_NAME_LENGTH = 40
 GAME_BUTTONS_PER_ROW = 2
+# What a player typed as a code (perhaps no code at all) is cut to this many characters.
+MAX_TYPED_CODE_LENGTH = 40
 # Catalog text (game names, notes) is bounded like web text: a catalog can be user-made.
 MAX_NAME_LENGTH = 100
 MAX_NOTE_LENGTH = 300
@@ -100,6 +103,19 @@ def clip(text: str, limit: int) -> str:
 def name_of(game: Game, words: Words) -> str:
     """The game's name in the reader's language, escaped and bounded."""
     return escape(clip(game_name(words, game.name), MAX_NAME_LENGTH))
+
+
+def code_html(code: str) -> str:
+    """A code from a player as inline code, escaped and bounded."""
+    return f"<code>{escape(clip(code, MAX_TYPED_CODE_LENGTH))}</code>"
+
+
+def bold(text: str) -> str:
+    return f"<b>{text}</b>"
+
+
+# How the words both bots share (notifiers/report_words.py) are written on Telegram.
+MARKUP = Markup(Platform.TELEGRAM, code=code_html, bold=bold, text=inert)
 
 
 def note_of(game: Game, words: Words) -> str:

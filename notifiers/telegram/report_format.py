@@ -1,8 +1,10 @@
-"""Telegram's words for reports: receipts for players, posts and lists for moderators, in HTML.
+"""Telegram's side of the words for reports: the /submit how-to, moderation posts and the
+waiting list as HTML messages, and the moderators' inline keyboards.
 
-Pure, like format.py: codes, rewards and names from players are escaped and cannot mention
-anyone (format.inert); the reporter's platform id is never shown, only their record. Every
-function takes the reader's `Words` (English when none is given).
+The sentences themselves are shared with Discord (notifiers/report_words.py) and written in
+Telegram's HTML by `format.MARKUP`: codes, rewards and names from players are escaped and
+cannot mention anyone (format.inert). Pure, like format.py; every function takes the reader's
+`Words` (English when none is given).
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from collections.abc import Sequence
 
 from bot.core.catalog import Catalog
 from bot.core.language import Words, english
-from bot.core.redeem import NotACode, Unreadable
-from bot.core.submission import Refusal, Route, SubmissionState, SubmissionView
+from bot.core.submission import SubmissionView
+from notifiers import report_words
 from notifiers.reports import Receipt
 from notifiers.telegram.format import (
+    MARKUP,
     MAX_BUTTON_CODE_LENGTH,
-    MAX_NAME_LENGTH,
     MOD_APPROVE,
     MOD_BLOCK,
     MOD_REJECT,
@@ -24,10 +26,8 @@ from notifiers.telegram.format import (
     Keyboard,
     Message,
     clip,
+    code_html,
     encode_callback,
-    escape,
-    inert,
-    name_of,
 )
 
 # /moderation puts buttons under this many reports; the rest are listed.
@@ -43,171 +43,26 @@ def submit_usage(words: Words | None = None) -> str:
     )
 
 
-def _code(code: str) -> str:
-    return f"<code>{escape(clip(code, 40))}</code>"
-
-
-def _game(receipt: Receipt, w: Words) -> str:
-    return f"<b>{name_of(receipt.game, w)}</b>" if receipt.game else ""
-
-
-def _game_of(report: SubmissionView, catalog: Catalog, w: Words) -> str:
-    game = catalog.games.get(report.game)
-    return name_of(game, w) if game else escape(clip(report.game, MAX_NAME_LENGTH))
-
-
-def not_a_code_text(error: NotACode, words: Words | None = None) -> str:
-    w = words or english()
-    if error.reason is Unreadable.LINK_WITHOUT_CODE:
-        return w._("That link has no <code>?code=</code> in it.")
-    if error.reason is Unreadable.NOT_THE_GAMES_PATTERN and error.game is not None:
-        return w._(
-            "%(code)s does not look like a %(game)s code.",
-            code=_code(error.code),
-            game=name_of(error.game, w),
-        )
-    return w._("That does not look like a code of any game I know.")
-
-
 def receipt_text(receipt: Receipt, catalog: Catalog, words: Words | None = None) -> str:
     """The answer to /submit."""
     w = words or english()
-    code, game = _code(receipt.code), _game(receipt, w)
-    if receipt.route is Route.VERIFY:
-        return w._(
-            "Thanks! %(code)s (%(game)s) is being checked with HoYoverse now; if it works, "
-            "everyone subscribed gets it.",
-            code=code,
-            game=game,
-        )
-    if receipt.route is Route.MODERATE:
-        return w._(
-            "Thanks! %(code)s (%(game)s) will be checked by a moderator before anyone gets it.",
-            code=code,
-            game=game,
-        )
-    if receipt.route is Route.APPROVE:
-        decided = receipt.decided
-        if decided is not None and decided.announcement_id is not None:
-            return w.ngettext(
-                "Approved: %(code)s (%(game)s) is announced now, to %(count)s chat.",
-                "Approved: %(code)s (%(game)s) is announced now, to %(count)s chats.",
-                decided.deliveries,
-                code=code,
-                game=game,
-            )
-        return w._("Approved: %(code)s (%(game)s) was already announced.", code=code, game=game)
-    return refusal_text(receipt, catalog, w)
-
-
-def refusal_text(receipt: Receipt, catalog: Catalog, words: Words | None = None) -> str:
-    w = words or english()
-    code, game = _code(receipt.code), _game(receipt, w)
-    match receipt.refusal:
-        case Refusal.NOT_A_CODE if receipt.not_a_code is not None:
-            return f"{not_a_code_text(receipt.not_a_code, w)}\n{submit_usage(w)}"
-        case Refusal.UNKNOWN_GAME:
-            ids = w.pgettext("list separator", ", ").join(
-                f"<code>{escape(g)}</code>" for g in catalog.games
-            )
-            return w._(
-                "Which game is it? Name it first: %(usage)s\nGames: %(ids)s.",
-                usage=submit_usage(w),
-                ids=ids,
-            )
-        case Refusal.NO_REPORTER:
-            return w._("Reports come from people: send me /submit in a private chat or a group.")
-        case Refusal.KNOWN_ACTIVE:
-            gid = escape(receipt.game.id) if receipt.game else ""
-            return w._(
-                "%(code)s is already known and active (%(game)s): see /codes %(id)s",
-                code=code,
-                game=game,
-                id=gid,
-            )
-        case Refusal.KNOWN_EXPIRED:
-            return w._(
-                "%(code)s is already known (%(game)s): it has expired.", code=code, game=game
-            )
-        case Refusal.ALREADY_REJECTED:
-            return w._(
-                "%(code)s (%(game)s) was reported before and rejected.", code=code, game=game
-            )
-        case Refusal.ALREADY_REPORTED:
-            return w._(
-                "%(code)s (%(game)s) was reported already and is being checked. Thanks!",
-                code=code,
-                game=game,
-            )
-        case Refusal.USER_LIMIT:
-            return w._("You have reported several codes in the last hour: please wait a while.")
-        case Refusal.CHAT_LIMIT:
-            return w._("This chat has reported many codes in the last hour: please wait a while.")
-        case Refusal.IGNORED:
-            return w._("Your reports are not taken any more: too many of them were rejected.")
-        case Refusal.BLOCKED:
-            return w._("Your reports are not taken any more.")
-    return submit_usage(w)
+    return report_words.receipt_text(receipt, catalog, w, MARKUP, submit_usage(w))
 
 
 # --- moderators ---------------------------------------------------------------------------
-
-
-def record_text(report: SubmissionView, words: Words | None = None) -> str:
-    """The reporter's record: never who they are, only how their reports fared."""
-    w = words or english()
-    history = report.history
-    if report.platform == "operator":
-        text = w._("the operator")
-    else:
-        text = w._(
-            "a player on %(platform)s: %(accepted)s accepted, %(rejected)s rejected",
-            platform=escape(report.platform.capitalize()),
-            accepted=w.number(history.accepted),
-            rejected=w.number(history.rejected),
-        )
-    if report.credit:
-        text += w._("; to be credited as “%(name)s”", name=inert(clip(report.credit, 32)))
-    return text
 
 
 def report_text(report: SubmissionView, catalog: Catalog, words: Words | None = None) -> str:
     """A report as moderators see it: the code, its rewards, the reporter's record, and once
     decided, who decided."""
     w = words or english()
-    name = _game_of(report, catalog, w)
-    rewards = (
-        w._("Rewards: %(rewards)s", rewards=inert(report.rewards))
-        if report.rewards
-        else w._("Rewards: not given")
-    )
+    game = report_words.report_game(report, catalog, w, MARKUP)
     lines = [
-        w._("📝 <b>Report #%(id)s</b>: %(game)s", id=report.id, game=name),
-        _code(report.code),
-        rewards,
-        w._("Reported by %(record)s", record=record_text(report, w)),
+        w._("📝 <b>Report #%(id)s</b>: %(game)s", id=report.id, game=game),
+        code_html(report.code),
+        *report_words.report_details(report, w, MARKUP),
     ]
-    if (decided := decision_text(report, w)) is not None:
-        lines.append(decided)
     return "\n".join(lines)
-
-
-def decision_text(report: SubmissionView, words: Words | None = None) -> str | None:
-    w = words or english()
-    by = inert(clip(report.decided_by or w._("a moderator"), 60))
-    if report.state is SubmissionState.ACCEPTED:
-        return w._("✅ <b>Approved</b> by %(name)s", name=by)
-    if report.state is SubmissionState.REJECTED:
-        if report.reason:
-            return w._(
-                "❌ <b>Rejected</b> by %(name)s (%(reason)s)",
-                name=by,
-                reason=escape(report.reason),
-            )
-        return w._("❌ <b>Rejected</b> by %(name)s", name=by)
-    if report.state is SubmissionState.CHECKING:
-        return w._("⏳ Being checked with HoYoverse")
-    return None
 
 
 def decision_keyboard(
@@ -242,30 +97,17 @@ def waiting_list(
     w = words or english()
     if not reports:
         return Message(w._("No reports are waiting. 🎉"))
-    blocks = []
+    blocks = [report_words.waiting_entry(report, catalog, w, MARKUP) for report in reports]
     rows: list[tuple[Button, ...]] = []
-    for report in reports:
-        state = (
-            w._("checking with HoYoverse")
-            if report.state is SubmissionState.CHECKING
-            else w._("waiting")
-        )
-        rewards = inert(report.rewards) or w._("no rewards given")
-        blocks.append(
-            f"#{report.id} {_code(report.code)} · {_game_of(report, catalog, w)} · {state}\n"
-            f"{rewards} · {record_text(report, w)}"
-        )
-        if len(rows) < MAX_LIST_BUTTONS:
-            label = clip(report.code, MAX_BUTTON_CODE_LENGTH)
-            target = str(report.id)
-            rows.append(
-                (
-                    Button(
-                        f"✅ {label}", callback_data=encode_callback(MOD_APPROVE, target, LIST)
-                    ),
-                    Button(f"❌ {label}", callback_data=encode_callback(MOD_REJECT, target, LIST)),
-                )
+    for report in reports[:MAX_LIST_BUTTONS]:
+        label = clip(report.code, MAX_BUTTON_CODE_LENGTH)
+        target = str(report.id)
+        rows.append(
+            (
+                Button(f"✅ {label}", callback_data=encode_callback(MOD_APPROVE, target, LIST)),
+                Button(f"❌ {label}", callback_data=encode_callback(MOD_REJECT, target, LIST)),
             )
+        )
     title = w.ngettext(
         "<b>%(count)s report waiting</b>", "<b>%(count)s reports waiting</b>", len(reports)
     )
@@ -275,25 +117,7 @@ def waiting_list(
 def tap_answer(
     report: SubmissionView, changed: bool, blocked: bool, words: Words | None = None
 ) -> str:
-    """The little notice a moderator's tap gets."""
-    w = words or english()
-    if not changed:
-        by = clip(report.decided_by or w._("someone"), 60)
-        if report.state is SubmissionState.ACCEPTED:
-            return w._("Already accepted by %(name)s.", name=by)
-        if report.state is SubmissionState.REJECTED:
-            return w._("Already rejected by %(name)s.", name=by)
-        return w._("Already decided by %(name)s.", name=by)
-    if blocked:
-        return w._("Rejected; the reporter is blocked.")
-    if report.state is SubmissionState.ACCEPTED:
-        return w._("Approved and announced.")
-    return w._("Rejected.")
-
-
-def not_a_moderator(words: Words | None = None) -> str:
-    return (words or english())._("Only moderators can decide reports.")
-
-
-def moderators_only(words: Words | None = None) -> str:
-    return (words or english())._("Only moderators can see the reports that wait.")
+    """The little notice a moderator's tap gets: plain text, nothing to escape."""
+    return report_words.tap_answer(
+        report, words or english(), changed=changed, blocked=blocked, name=str
+    )

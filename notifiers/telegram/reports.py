@@ -1,10 +1,10 @@
 """Reports on Telegram: /submit and /moderation, moderators' taps, and the moderation chat.
 
 The handlers hand reports and decisions to the shared `ReportDesk`; what they say is built
-by `report_format`, in the language of the chat they come from (a player's app, a chat's
-choice). `TelegramBoard` is the `ModerationBoard` the moderation watcher posts through, in the
-moderation chat's language. Every call goes through the bot, so through codecast's rate
-limiter.
+by `report_format` (with `report_words`), in the language of the chat they come from (a
+player's app, a chat's choice). `TelegramBoard` is the `ModerationBoard` the moderation
+watcher posts through, in the moderation chat's language. Every call goes through the bot, so
+through codecast's rate limiter.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.core.catalog import Catalog
 from bot.core.domain import Platform
 from bot.core.language import Words, english, words
 from bot.core.submission import Action, Decider, Refusal, Reporter, SubmissionView
+from notifiers import report_words
 from notifiers.reports import Receipt, ReportDesk
 from notifiers.telegram import report_format as texts
 from notifiers.telegram.arguments import read_submission
@@ -61,7 +62,7 @@ class TelegramReports:
         w = await self.languages.words_for(chat, user)
         if user is None or chat is None:
             refusal = Receipt(refusal=Refusal.NO_REPORTER)
-            await _reply(update, texts.refusal_text(refusal, self.catalog, w))
+            await _reply(update, texts.receipt_text(refusal, self.catalog, w))
             return
         args = read_submission(self.catalog, context.args or [])
         if args is None:
@@ -85,7 +86,7 @@ class TelegramReports:
         user = update.effective_user
         w = await self.languages.words_for(update.effective_chat, user)
         if user is None or not self._moderator(user.id):
-            await _reply(update, texts.moderators_only(w))
+            await _reply(update, report_words.moderators_only(w))
             return
         reports = await self.desk.waiting()
         message = texts.waiting_list(reports, self.catalog, w)
@@ -110,7 +111,7 @@ class TelegramReports:
             return
         if not self._moderator(query.from_user.id):
             # Nothing changes; the tapper is told why.
-            await query.answer(texts.not_a_moderator(tapper), show_alert=True)
+            await query.answer(report_words.not_a_moderator(tapper), show_alert=True)
             return
         chat = query.message.chat if query.message is not None else None
         w = await self.languages.words_for(chat, None) if chat is not None else english()
