@@ -11,16 +11,14 @@ from bot.core.language import words
 from bot.store import repository
 from notifiers.discord.boards import board_payload, delete_board, post_board
 from notifiers.discord.boards import view_of as board_view
-from notifiers.discord.format import inert, name_of, with_commands
+from notifiers.discord.format import inert, name_of
 from notifiers.discord.interactions import (
     CommandContext,
-    CommandRefused,
     announce_channel,
-    bot_permissions_in,
     known_game,
     may_manage_server,
-    missing_permissions,
     permission_names,
+    require_permissions,
     say,
 )
 from notifiers.discord.languages import answer_words, command_text
@@ -53,29 +51,18 @@ class BoardCommand:
         w = answer_words(interaction)
         chosen = known_game(self.ctx.catalog, game, w)
         target = announce_channel(interaction, channel, w)
-        perms = bot_permissions_in(interaction, target)
-        if perms is None:
-            raise CommandRefused(
-                w._(
-                    "I cannot check my permissions in %(channel)s yet; try again in a minute.",
-                    channel=target.mention,
-                )
-            )
-        missing = missing_permissions(perms, w)
-        if missing:
-            raise CommandRefused(
-                with_commands(
-                    w._(
-                        "I cannot post in %(channel)s: I am missing **%(permissions)s** there. "
-                        "Give codecast these permissions in the channel settings, then run "
-                        "/board again.",
-                        channel=target.mention,
-                        permissions=w.pgettext("list separator", ", ").join(missing),
-                    ),
-                    w,
-                    self.ctx.command_ids,
-                )
-            )
+        require_permissions(
+            interaction,
+            target,
+            w,
+            self.ctx,
+            lambda missing: w._(
+                "I cannot post in %(channel)s: I am missing **%(permissions)s** there. Give "
+                "codecast these permissions in the channel settings, then run /board again.",
+                channel=target.mention,
+                permissions=missing,
+            ),
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.ctx.clock()
         async with self.ctx.sessions() as session:

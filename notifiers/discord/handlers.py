@@ -31,7 +31,6 @@ from notifiers.discord.format import (
     redeem_text,
     role_to_ping,
     subscriptions_text,
-    with_commands,
 )
 from notifiers.discord.interactions import (
     NONE,
@@ -39,13 +38,12 @@ from notifiers.discord.interactions import (
     CommandRefused,
     NotServerManager,
     announce_channel,
-    bot_permissions_in,
     known_game,
     may_change_subscriptions,
     may_choose_role,
-    missing_permissions,
     permission_names,
     record_server_language,
+    require_permissions,
     role_ping_warning,
     say,
 )
@@ -258,29 +256,19 @@ class DiscordCommands:
                     manage_server=names["manage_guild"],
                 )
             )
-        perms = bot_permissions_in(interaction, target)
-        if perms is None:
-            raise CommandRefused(
-                w._(
-                    "I cannot check my permissions in %(channel)s yet; try again in a minute.",
-                    channel=target.mention,
-                )
-            )
-        missing = missing_permissions(perms, w)
-        if missing:
-            raise CommandRefused(
-                with_commands(
-                    w._(
-                        "I cannot announce in %(channel)s: I am missing **%(permissions)s** "
-                        "there. Give codecast these permissions in the channel settings, then "
-                        "run /subscribe again.",
-                        channel=target.mention,
-                        permissions=w.pgettext("list separator", ", ").join(missing),
-                    ),
-                    w,
-                    self.ctx.command_ids,
-                )
-            )
+        perms = require_permissions(
+            interaction,
+            target,
+            w,
+            self.ctx,
+            lambda missing: w._(
+                "I cannot announce in %(channel)s: I am missing **%(permissions)s** there. "
+                "Give codecast these permissions in the channel settings, then run "
+                "/subscribe again.",
+                channel=target.mention,
+                permissions=missing,
+            ),
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.ctx.sessions.begin() as session:
             # A channel keeps the language chosen for its other announcements.

@@ -75,6 +75,31 @@ def bot_permissions_in(
     return None
 
 
+def require_permissions(
+    interaction: discord.Interaction,
+    channel: discord.abc.GuildChannel,
+    words: Words,
+    ctx: CommandContext,
+    missing_text: Callable[[str], str],
+) -> discord.Permissions:
+    """The bot's permissions in `channel` when it may post there; else the command is refused:
+    to try again soon when they are not known yet, or with `missing_text` (the command's own
+    sentence, given the names of the missing permissions) when some are missing."""
+    perms = bot_permissions_in(interaction, channel)
+    if perms is None:
+        raise CommandRefused(
+            words._(
+                "I cannot check my permissions in %(channel)s yet; try again in a minute.",
+                channel=channel.mention,
+            )
+        )
+    missing = missing_permissions(perms, words)
+    if missing:
+        names = words.pgettext("list separator", ", ").join(missing)
+        raise CommandRefused(with_commands(missing_text(names), words, ctx.command_ids))
+    return perms
+
+
 def role_ping_warning(
     role: discord.Role, perms: discord.Permissions, words: Words | None = None
 ) -> str | None:
