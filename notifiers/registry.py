@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,6 +48,45 @@ class PlatformParts:
     reports: ReportRules = field(default_factory=ReportRules)
     moderation_check: float = MODERATION_CHECK_SECONDS
     on_announced: Announced | None = None
+
+
+ServiceT = TypeVar("ServiceT", covariant=True)
+
+
+class BotBuilder(Protocol[ServiceT]):
+    """A bot's `wiring.build_service` (Telegram's, Discord's): its settings, the parts every
+    platform shares, and what a bot does besides delivering (expiry edits, reports)."""
+
+    def __call__(
+        self,
+        settings: Any,
+        catalog: Catalog,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        /,
+        *,
+        expiry_check: float,
+        reports: ReportRules | None,
+        moderation_check: float,
+        on_announced: Announced | None,
+    ) -> ServiceT: ...
+
+
+def build_bot(
+    build_service: BotBuilder[ServiceT], settings: Any, parts: PlatformParts
+) -> ServiceT:
+    """The registry's entry for a bot: its `build_service` given what the parts hold, so a
+    part every bot takes is passed in one place."""
+    return build_service(
+        settings,
+        parts.catalog,
+        parts.sessions,
+        parts.clock,
+        expiry_check=parts.expiry_check,
+        reports=parts.reports,
+        moderation_check=parts.moderation_check,
+        on_announced=parts.on_announced,
+    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from notifiers.discord.service import DiscordService
 from notifiers.discord.settings import DiscordSettings
 from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
 from notifiers.moderation import MODERATION_CHECK_SECONDS, ModerationWatcher
-from notifiers.registry import PlatformParts
+from notifiers.registry import PlatformParts, build_bot
 from notifiers.reports import Announced, ReportDesk, ReportRules
 
 
@@ -101,13 +101,4 @@ def build_service(
 
 def build(settings: DiscordSettings, parts: PlatformParts) -> DiscordService:
     """The registry's entry: the bot as the settings describe it."""
-    return build_service(
-        settings,
-        parts.catalog,
-        parts.sessions,
-        parts.clock,
-        expiry_check=parts.expiry_check,
-        reports=parts.reports,
-        moderation_check=parts.moderation_check,
-        on_announced=parts.on_announced,
-    )
+    return build_bot(build_service, settings, parts)

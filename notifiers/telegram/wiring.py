@@ -13,7 +13,7 @@ from notifiers.boards import BoardKeeper
 from notifiers.expiry import EXPIRY_CHECK_SECONDS, ExpiryWatcher
 from notifiers.limits import Rate
 from notifiers.moderation import MODERATION_CHECK_SECONDS, ModerationWatcher
-from notifiers.registry import PlatformParts
+from notifiers.registry import PlatformParts, build_bot
 from notifiers.reports import Announced, ReportDesk, ReportRules
 from notifiers.telegram.admin import AdminCache
 from notifiers.telegram.board_commands import BoardCommands
@@ -175,13 +175,4 @@ def build_service(
 
 def build(settings: TelegramSettings, parts: PlatformParts) -> TelegramService:
     """The registry's entry: the bot as the settings describe it."""
-    return build_service(
-        settings,
-        parts.catalog,
-        parts.sessions,
-        parts.clock,
-        expiry_check=parts.expiry_check,
-        reports=parts.reports,
-        moderation_check=parts.moderation_check,
-        on_announced=parts.on_announced,
-    )
+    return build_bot(build_service, settings, parts)
