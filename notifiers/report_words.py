@@ -23,6 +23,7 @@ from bot.core.glossary import game_name
 from bot.core.language import Words
 from bot.core.redeem import NotACode, Unreadable
 from bot.core.submission import (
+    MAX_CREDIT_LENGTH,
     OPERATOR,
     Refusal,
     Route,
@@ -35,9 +36,8 @@ if TYPE_CHECKING:
     # Only a type here: the words stay pure, without the desk's store behind them.
     from notifiers.reports import Receipt
 
-# Names shown in reports are cut to these many characters.
+# Names shown in reports are cut to these many characters (a credit to MAX_CREDIT_LENGTH).
 MAX_GAME_NAME_LENGTH = 100
-MAX_CREDIT_LENGTH = 32
 MAX_DECIDER_LENGTH = 60
 
 
@@ -56,6 +56,7 @@ class Markup:
 
     @property
     def discord(self) -> bool:
+        """Whether Discord's own sentences are said (else Telegram's)."""
         return self.platform is Platform.DISCORD
 
 
