@@ -369,13 +369,13 @@ def announcement_title(
     w = words or english()
     if kind is AnnouncementKind.REMINDER:
         return w.ngettext(
-            "A code expires within 24 hours: %(game)s",
+            "%(count)s code expires within 24 hours: %(game)s",
             "%(count)s codes expire within 24 hours: %(game)s",
             count,
             game=name_of(game, w),
         )
     title = w.ngettext(
-        "New %(game)s code", "%(count)s new %(game)s codes", count, game=name_of(game, w)
+        "%(count)s new %(game)s code", "%(count)s new %(game)s codes", count, game=name_of(game, w)
     )
     return w._("%(title)s (expired)", title=title) if expired else title
 

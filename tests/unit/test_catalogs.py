@@ -156,3 +156,16 @@ def test_the_glossary_names_every_built_in_game_and_note() -> None:
         assert (GAME, game["name"]) in terms
         if "note" in game:
             assert (NOTE, game["note"]) in terms
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_babels_own_checks_find_nothing(language: Language) -> None:
+    """What `make translations` reports as errors (Babel's checkers: each form of a plural
+    against its source, placeholders by name and kind) is empty."""
+    catalog = read(language.catalog)
+    errors = [
+        f"{ids(message)[0]}: {error}"
+        for message, message_errors in catalog.check()
+        for error in message_errors
+    ]
+    assert errors == []

@@ -87,7 +87,7 @@ def test_announcement_shows_each_code_in_a_code_span_with_rewards_date_and_sourc
         source_names={"source-0": "HoYoLAB", "source-1": "Fandom"},
     )
     (embed,) = message.embeds
-    assert embed.title == "New Genshin Impact code"
+    assert embed.title == "1 new Genshin Impact code"
     assert embed.colour is not None
     assert embed.colour.value == GENSHIN.color
     (field,) = embed.fields
@@ -342,7 +342,7 @@ def test_expired_codes_are_struck_through_and_lose_their_buttons() -> None:
 def test_an_announcement_whose_codes_all_expired_says_so_in_its_title() -> None:
     expired = CodeView(**{**code("GIFTCODE").__dict__, "status": CodeStatus.EXPIRED})
     message = announcement_message(announcement(expired), GENSHIN)
-    assert message.embeds[0].title == "New Genshin Impact code (expired)"
+    assert message.embeds[0].title == "1 new Genshin Impact code (expired)"
     assert message.buttons == []
 
 
