@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import Platform
 from bot.store import repository
-from bot.store.repository.codes import REMIND_OPTION
+from bot.store.repository.announcements import REMIND_OPTION
 from notifiers.apprise.sender import NotAnAppriseUrl, apprise_label
 from notifiers.discord_webhook.sender import NotAWebhook, is_discord_webhook, webhook_label
 
@@ -90,9 +90,11 @@ async def subscribe_address(
     remind: bool = False,
     space_id: str | None = None,
     revive: bool = True,
+    audience: int | None = None,
 ) -> repository.Target:
     """Save the target and subscribe it to `games`. With `revive`, a disabled target is
-    taken back into service; without (the subscribers file at each start), it stays off."""
+    taken back into service; without (the subscribers file at each start), it stays off.
+    `audience`: how many people it reaches, where known (a Discord server's members)."""
     existing = await repository.get_target(
         session, repository.target_key(address.platform, address.url)
     )
@@ -124,5 +126,6 @@ async def subscribe_address(
             now=now,
             space_id=space_id,
             options=options,
+            audience=audience,
         )
     return target

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
-from bot.core.domain import CodeStatus, Game
+from bot.core.domain import CodeStatus, DeliveryOrder, Game
 from bot.core.redeem import NotACode, redeem_targets
 from bot.core.submission import (
     Action,
@@ -53,6 +53,8 @@ class ReportRules:
     verification: bool = False
     # How long a report waits for a verdict before moderators are asked instead.
     verify_wait: timedelta = timedelta(seconds=90)
+    # Who hears an approved code first (CODECAST_DELIVERY_ORDER).
+    delivery_order: DeliveryOrder = DeliveryOrder.REACH
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,9 @@ class ReportDesk:
                     await verify_queue.enqueue(session, [(chosen.id, code.upper())], now)
             elif decision is Route.APPROVE:
                 moderator = Decider(f"{reporter.platform}:{reporter.user_id}", reporter.name)
-                decided = await submissions.approve(session, submission_id, moderator, now)
+                decided = await submissions.approve(
+                    session, submission_id, moderator, now, order=self.rules.delivery_order
+                )
         log.info(
             "report #%d: %s %s from %s → %s",
             submission_id,
@@ -190,7 +194,9 @@ class ReportDesk:
         now = self.clock()
         async with self.sessions.begin() as session:
             if action is Action.APPROVE:
-                decided = await submissions.approve(session, submission_id, moderator, now)
+                decided = await submissions.approve(
+                    session, submission_id, moderator, now, order=self.rules.delivery_order
+                )
             elif action is Action.REJECT:
                 decided = await submissions.reject(session, submission_id, moderator, now)
             else:

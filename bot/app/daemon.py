@@ -180,6 +180,7 @@ def report_rules(settings: Settings) -> ReportRules:
         ),
         verification=settings.verify_accounts_file is not None,
         verify_wait=timedelta(seconds=settings.verify_wait),
+        delivery_order=settings.delivery_order,
     )
 
 
@@ -264,6 +265,7 @@ async def build_app(
         verify_policy=policy,
         parser=parsers,
         hosts=hosts,
+        delivery_order=settings.delivery_order,
     )
     publisher = SitePublisher(
         catalog=catalog,
@@ -298,6 +300,7 @@ async def build_app(
             clock=utc_now,
             on_released=app.verified,
             on_checked=metrics.observe_verification if metrics is not None else None,
+            delivery_order=settings.delivery_order,
         )
     else:
         log.info("verification is off: CODECAST_VERIFY_ACCOUNTS_FILE is not set")

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app.parsing import PageParser, ParsingStopped, ThreadParser
 from bot.core.catalog import Catalog
 from bot.core.diff import Diff, diff, first_listings
-from bot.core.domain import ScrapedCode, SourceConfig
+from bot.core.domain import DeliveryOrder, ScrapedCode, SourceConfig
 from bot.core.merge import SourceCodes, merge_with_stored
 from bot.core.normalize import normalize
 from bot.core.verification import Policy
@@ -111,6 +111,8 @@ class Pipeline:
     # Politeness per host (the composition root builds it from the settings); by default
     # one request at a time per host and nothing more.
     hosts: HostGate = field(default_factory=lambda: HostGate(backoff_start=0, backoff_max=0))
+    # Who hears first: the order each wave's deliveries are queued in.
+    delivery_order: DeliveryOrder = DeliveryOrder.REACH
     _commits: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False, repr=False)
 
     async def poll_source(self, source: SourceConfig) -> CycleReport:
@@ -194,13 +196,20 @@ class Pipeline:
             verifying = await self._verifying(session)
             held = verify_queue.hold_for_verification(changes, verifying)
             applied = await repository.apply_diff(
-                session, held, merged, now, listed_by={listing.source.id for listing in fresh}
+                session,
+                held,
+                merged,
+                now,
+                listed_by={listing.source.id for listing in fresh},
+                order=self.delivery_order,
             )
             queued, released = await self._queue_for_verification(session, changes, verifying, now)
         # Codes about to expire: one reminder per game, once, to whoever asked for them (in
         # the commits' turn, so that two polls never queue the same reminder).
         async with self._commits, self.sessions.begin() as session:
-            reminders = await repository.remind_expiring(session, self.clock())
+            reminders = await repository.remind_expiring(
+                session, self.clock(), order=self.delivery_order
+            )
         return CycleReport(
             started_at=started,
             outcomes=outcomes,
@@ -239,6 +248,7 @@ class Pipeline:
             sources={s.id: s for s in self.catalog.sources},
             now=now,
             policy=self.verify_policy,
+            order=self.delivery_order,
         )
         return queued, released
 

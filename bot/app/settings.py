@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.domain import DeliveryOrder
 from bot.core.submission import parse_moderators
 from notifiers.apprise.settings import AppriseSettings
 from notifiers.discord.settings import DiscordSettings
@@ -92,6 +93,12 @@ class CoreSettings(BaseSettings):
     delivery_lease: float = Field(default=120.0, gt=0, alias="CODECAST_DELIVERY_LEASE")
     delivery_max_attempts: int = Field(default=8, gt=0, alias="CODECAST_DELIVERY_MAX_ATTEMPTS")
     delivery_retry_base: float = Field(default=5.0, gt=0, alias="CODECAST_DELIVERY_RETRY_BASE")
+    # Who hears first (bot/store/repository/announcements.py): `reach`, every chat's first
+    # message of a wave before any chat's second, channels and big groups before private
+    # chats; or `subscribed`, announcement after announcement, oldest subscription first.
+    delivery_order: DeliveryOrder = Field(
+        default=DeliveryOrder.REACH, alias="CODECAST_DELIVERY_ORDER"
+    )
     # Finished delivery rows are kept this many days, then pruned (a sent one also until its
     # codes have expired, so that their messages can still be edited).
     delivery_retention_days: float = Field(

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.settings import Settings
 from bot.core.catalog import Catalog
-from bot.core.domain import CodeStatus, Game
+from bot.core.domain import CodeStatus, DeliveryOrder, Game
 from bot.core.verification import (
     VERDICTS,
     CodeCheck,
@@ -93,6 +93,8 @@ class Verifier:
     on_released: Released | None = None
     # Called with each outcome (metrics).
     on_checked: Callable[[Checked], None] | None = None
+    # Who hears released codes first (CODECAST_DELIVERY_ORDER).
+    delivery_order: DeliveryOrder = DeliveryOrder.REACH
     pacer: Pacer = field(init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _out: set[str] = field(default_factory=set)
@@ -259,6 +261,7 @@ class Verifier:
             sources={s.id: s for s in self.catalog.sources},
             now=now,
             policy=self.policy,
+            order=self.delivery_order,
         )
         # Players' reports follow their code's verdict at once (the reporter's record too).
         await submissions.follow_verification(session, now, now - self.policy.wait)

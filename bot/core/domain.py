@@ -59,6 +59,19 @@ class AnnouncementKind(StrEnum):
     REMINDER = "reminder"
 
 
+class DeliveryOrder(StrEnum):
+    """Who hears first when announcements are queued (CODECAST_DELIVERY_ORDER).
+
+    `reach`: every chat's first message of a wave before any chat's second, and within that
+    the chats reaching the most people first (channels and big groups, then groups of
+    unknown size, then private chats). `subscribed`: announcement after announcement, the
+    oldest subscription first.
+    """
+
+    REACH = "reach"
+    SUBSCRIBED = "subscribed"
+
+
 # Web text is untrusted: every piece of it is cut to these lengths before it is stored.
 MAX_CODE_LENGTH = 32
 MAX_REWARDS_LENGTH = 300

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # The newest migration in alembic/versions (a test keeps the two equal). A database already
 # at this revision needs no migration, and the daemon then never imports Alembic (~12 MB).
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 
 # The top-level alembic/ folder of the checkout, installed as this package (pyproject.toml).
 MIGRATIONS_PACKAGE = "codecast_migrations"

@@ -191,6 +191,12 @@ class SubscriptionRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     deactivated_reason: Mapped[str | None] = mapped_column(Text)
+    # How many people a message to the chat reaches, as the bot last learnt it: 1 for a
+    # private chat, the member count of a group, a channel or a Discord server. NULL when
+    # unknown (a target named by a URL, a chat subscribed before it was recorded): counted
+    # as a group of unknown size. Announcements reach the biggest chats first (bot/store/
+    # repository/codes.py), unless CODECAST_DELIVERY_ORDER says otherwise.
+    audience: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChatLanguageRow(Base):

@@ -16,10 +16,10 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.diff import Diff, confirmed
-from bot.core.domain import CodeStatus, SourceConfig, Verification
+from bot.core.domain import CodeStatus, DeliveryOrder, SourceConfig, Verification
 from bot.core.verification import Gate, Policy, Step, gate
 from bot.store.models import CodeRow, CodeSourceRow, VerifyAccountRow, VerifyFamilyRow
-from bot.store.repository import create_announcement
+from bot.store.repository import create_wave
 
 ACCOUNT_OK = "ok"
 ACCOUNT_OUT = "out"
@@ -344,8 +344,10 @@ async def release_held(
     sources: Mapping[str, SourceConfig],
     now: datetime,
     policy: Policy,
+    order: DeliveryOrder = DeliveryOrder.REACH,
 ) -> dict[int, int]:
-    """Announce the waiting codes that may go now, settle those that never will.
+    """Announce the waiting codes that may go now (one wave, queued in `order`), settle
+    those that never will.
 
     `verifiable`: games with a redeem endpoint; `verifying`: those some usable account checks
     now (a code of a game no account checks any more is not held for it). Returns
@@ -402,7 +404,7 @@ async def release_held(
             .where(CodeRow.id.in_(settle), CodeRow.announced_at.is_(None))
             .values(announced_at=now)
         )
-    released: dict[int, int] = {}
+    released: dict[str, list[int]] = {}
     for game, code_ids in sorted(announce.items()):
         # Claimed with a condition: the cycle and the verifier may both look at once, and
         # only the one whose UPDATE still finds the code unsettled announces it.
@@ -419,6 +421,5 @@ async def release_held(
             .all()
         )
         if claimed:
-            announcement_id, count = await create_announcement(session, game, sorted(claimed), now)
-            released[announcement_id] = count
-    return released
+            released[game] = sorted(claimed)
+    return await create_wave(session, released, now, order=order)

@@ -15,7 +15,7 @@ from bot.core.domain import Game, Platform
 from bot.core.language import Words
 from bot.core.redeem import NotACode, redeem_targets
 from bot.store import repository
-from bot.store.repository.codes import REMIND_OPTION
+from bot.store.repository.announcements import REMIND_OPTION
 from notifiers.addresses import BadTarget, parse_address, subscribe_address
 from notifiers.discord.board_command import BoardCommand
 from notifiers.discord.format import (
@@ -294,6 +294,8 @@ class DiscordCommands:
                 now=self.ctx.clock(),
                 space_id=str(target.guild.id),
                 options=options,
+                # The server's members, from the gateway: who hears first goes by it.
+                audience=target.guild.member_count,
             )
         await record_server_language(interaction, target.id, self.ctx)
         name = inert(name_of(chosen, w))
@@ -350,6 +352,8 @@ class DiscordCommands:
                 now=self.ctx.clock(),
                 remind=remind,
                 space_id=str(interaction.guild_id),
+                # The server's members, from the gateway: who hears first goes by it.
+                audience=interaction.guild.member_count if interaction.guild else None,
             )
         text = w._(
             "New **%(game)s** codes will be posted through %(webhook)s.",

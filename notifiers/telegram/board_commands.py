@@ -15,7 +15,7 @@ from telegram.error import Forbidden
 
 from bot.core.domain import Platform
 from bot.store import repository
-from bot.store.repository.codes import REMIND_OPTION
+from bot.store.repository.announcements import REMIND_OPTION
 from notifiers.telegram import format as fmt
 from notifiers.telegram.arguments import choose_games, unknown_games_text
 from notifiers.telegram.boards import TelegramBoards, view_of

@@ -42,6 +42,7 @@ from notifiers.telegram.arguments import (
     unknown_games_text,
 )
 from notifiers.telegram.languages import ChatLanguages
+from notifiers.telegram.limits import is_group
 from notifiers.telegram.sender import NO_PREVIEW, to_markup
 
 log = logging.getLogger(__name__)
@@ -468,12 +469,28 @@ class TelegramCommands:
         return [s.game for s in found]
 
     async def _set(self, chat_id: str, *, on: Iterable[str], off: Iterable[str]) -> None:
+        on = list(on)
+        # Asked before the transaction: a call to Telegram holds no database lock.
+        audience = await self._audience(chat_id) if on else None
         async with self.sessions.begin() as session:
             now: datetime = self.clock()
             for game in on:
-                await repository.subscribe(session, Platform.TELEGRAM, chat_id, game, now=now)
+                await repository.subscribe(
+                    session, Platform.TELEGRAM, chat_id, game, now=now, audience=audience
+                )
             for game in off:
                 await repository.unsubscribe(session, Platform.TELEGRAM, chat_id, game, now=now)
+
+    async def _audience(self, chat_id: str) -> int | None:
+        """How many people a message to the chat reaches (who hears first goes by it): one
+        in a private chat, else the member count Telegram gives; None when it gives none."""
+        if not is_group(chat_id):
+            return 1
+        try:
+            return await self.admins.bot.get_chat_member_count(int(chat_id))
+        except TelegramError as exc:
+            log.info("telegram chat %s: no member count (%s)", chat_id, exc)
+            return None
 
     async def _codes_message(self, game: Game, w: Words) -> fmt.Message:
         async with self.sessions() as session:

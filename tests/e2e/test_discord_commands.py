@@ -239,6 +239,22 @@ async def test_subscribe_without_a_channel_means_this_channel(
     assert await subscriptions_of(sessions, guild.id) == [(str(channel_id), "genshin", None)]
 
 
+async def test_subscribe_records_the_servers_member_count(
+    dc: FakeDiscord, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    guild, channel_id, admin, _ = server(dc)
+    guild.member_count = 25_000
+    async with running_bot(dc, sessions, clock):
+        handle = await dc.dispatch_interaction(
+            guild.id, channel_id, admin.user.id, "subscribe", {"game": "genshin"}
+        )
+        await handle.response()
+        await handle.wait_followups(1)
+    async with sessions() as session:
+        [found] = await repository.chat_subscriptions(session, Platform.DISCORD, str(channel_id))
+    assert found.audience == 25_000
+
+
 async def test_non_admin_cannot_subscribe(
     dc: FakeDiscord, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:

@@ -257,6 +257,27 @@ async def test_chat_info_and_administrators(tg: FakeTelegram, bot: Bot) -> None:
         await bot.send_message(channel.id, "still here?")
 
 
+async def test_member_count_counts_members_and_the_bot_or_what_the_test_set(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    owner, member, gone = tg.add_user("Owner"), tg.add_user("Member"), tg.add_user("Gone")
+    group = tg.add_group("Small", creator=owner)
+    tg.set_member(group, member, "member")
+    tg.set_member(group, gone, "left")
+    channel = tg.add_channel("Big")
+    tg.set_member_count(channel, 12_345)
+    private = tg.private_chat(member)
+
+    assert await bot.get_chat_member_count(group.id) == 3  # owner, member and the bot
+    assert await bot.get_chat_member_count(channel.id) == 12_345
+    assert await bot.get_chat_member_count(private.id) == 2
+    assert [r.params["chat_id"] for r in tg.calls("getChatMemberCount")] == [
+        group.id,
+        channel.id,
+        private.id,
+    ]
+
+
 # -- updates through long polling ------------------------------------------------------------
 
 

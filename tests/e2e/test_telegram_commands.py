@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import InvalidToken, NetworkError
 
+from bot.core.domain import Platform
 from bot.core.language import LANGUAGES, words
-from bot.store import database
+from bot.store import database, repository
 from notifiers.telegram.format import commands
 from notifiers.telegram.service import TelegramService, WebhookSecretError
 from notifiers.telegram.wiring import build_service
@@ -321,6 +322,46 @@ async def test_channel_admin_subscribes_a_channel_from_a_private_chat(
     assert answer.text == "Wuthering Waves: on"
     assert sorted(await subscribed(sessions, channel.id)) == ["hsr", "wuwa"]
     assert await subscribed(sessions, olga.id) == []
+
+
+async def audiences(sessions: Sessions, chat_id: int) -> dict[str, int | None]:
+    async with sessions() as session:
+        found = await repository.chat_subscriptions(session, Platform.TELEGRAM, str(chat_id))
+    return {s.game: s.audience for s in found}
+
+
+async def test_subscribing_records_how_many_people_the_chat_reaches(
+    tg: FakeTelegram, sessions: Sessions, bot: TelegramService
+) -> None:
+    owner = tg.add_user("Olga")
+    olga = tg.private_chat(owner)
+    group = tg.add_group("Genshin fans", supergroup=True, creator=owner)
+    tg.set_member_count(group, 5_000)
+    channel = tg.add_channel("Codes daily", username="codes_daily", creator=owner)
+    tg.set_member_count(channel, 80_000)
+
+    await ask_one(tg, olga, owner, "/subscribe genshin")
+    await ask_one(tg, group, owner, "/subscribe genshin")
+    await ask_one(tg, olga, owner, "/subscribe @codes_daily hsr")
+    assert await audiences(sessions, olga.id) == {"genshin": 1}
+    assert await audiences(sessions, group.id) == {"genshin": 5_000}
+    assert await audiences(sessions, channel.id) == {"hsr": 80_000}
+    # A private chat is one person: Telegram is not asked.
+    assert [r.params["chat_id"] for r in tg.calls("getChatMemberCount")] == [
+        group.id,
+        channel.id,
+    ]
+
+    # The group grew: the next /subscribe records it on every subscription of the group.
+    tg.set_member_count(group, 7_500)
+    await ask_one(tg, group, owner, "/subscribe hsr")
+    assert await audiences(sessions, group.id) == {"genshin": 7_500, "hsr": 7_500}
+
+    # Telegram not telling is no reason to refuse the subscription, nor to forget the count.
+    tg.fail_next("getChatMemberCount", 400, description="Bad Request: chat not found")
+    text = await ask_one(tg, group, owner, "/subscribe zzz")
+    assert "this group gets new codes for Zenless Zone Zero" in text
+    assert await audiences(sessions, group.id) == {"genshin": 7_500, "hsr": 7_500, "zzz": 7_500}
 
 
 async def test_channel_without_the_bot_as_poster_is_explained(

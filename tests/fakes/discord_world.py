@@ -297,6 +297,9 @@ class Guild:
     joined_at: str = field(default_factory=iso_now)
     # The server's language (Server Settings → Community → Server Primary Language).
     preferred_locale: str = "en-US"
+    # GUILD_CREATE's member_count when a test sets it (a server of thousands whose members
+    # the test does not make one by one); otherwise the members made.
+    member_count: int | None = None
 
     @property
     def everyone_role_id(self) -> int:
@@ -310,7 +313,7 @@ class Guild:
             "joined_at": self.joined_at,
             "large": False,
             "unavailable": False,
-            "member_count": len(self.members),
+            "member_count": len(self.members) if self.member_count is None else self.member_count,
             "channels": [c.payload() for c in self.channels.values()],
             "members": member_list,
             "threads": [],

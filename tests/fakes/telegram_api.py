@@ -286,6 +286,9 @@ class _ChatState:
     last_message_id: int = 0
     failure: _Failure | None = None
     members: dict[int, tuple[FakeUser, MemberStatus, JSON]] = field(default_factory=dict)
+    # What getChatMemberCount answers when a test set it (a group of thousands whose members
+    # the test does not make one by one); otherwise the members known and the bot.
+    member_count: int | None = None
     # Accepted send times, oldest first, at most the limit's count (tuples stay small).
     chat_recent: tuple[float, ...] = ()
     group_recent: tuple[float, ...] = ()
@@ -519,6 +522,7 @@ class FakeTelegram:
                 ("answerCallbackQuery", self._answer_callback_query),
                 ("getChat", self._get_chat),
                 ("getChatMember", self._get_chat_member),
+                ("getChatMemberCount", self._get_chat_member_count),
                 ("getChatAdministrators", self._get_chat_administrators),
                 ("leaveChat", self._leave_chat),
             )
@@ -646,6 +650,10 @@ class FakeTelegram:
         """What getChatMember answers for this user in this chat (default: member)."""
         member = self._user(user)
         self._state(chat).members[member.id] = (member, status, fields)
+
+    def set_member_count(self, chat: FakeChat | int, count: int) -> None:
+        """What getChatMemberCount answers for this group or channel from now on."""
+        self._state(chat).member_count = count
 
     def bot_status(self, chat: FakeChat | int) -> MemberStatus:
         return self._state(chat).bot_status
@@ -1292,6 +1300,15 @@ class FakeTelegram:
         if state.chat.type == "private" and user_id != state.chat.id:
             raise _ApiError(400, "Bad Request: PARTICIPANT_ID_INVALID")
         return _member_json(self._user(user_id), "member")
+
+    def _get_chat_member_count(self, params: JSON) -> int:
+        state = self._chat_for(params.get("chat_id"))
+        if state.chat.type == "private":
+            return 2  # the user and the bot
+        if state.member_count is not None:
+            return state.member_count
+        present = [s for _, s, _ in state.members.values() if s not in ("left", "kicked")]
+        return len(present) + (state.bot_status not in ("left", "kicked"))
 
     def _get_chat_administrators(self, params: JSON) -> list[JSON]:
         state = self._chat_for(params.get("chat_id"))

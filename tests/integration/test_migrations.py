@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.store import database
@@ -102,3 +102,42 @@ async def test_ensure_schema_migrates_a_new_database_once(tmp_path: Path) -> Non
     finally:
         await engine.dispose()
     await ensure_schema(url)  # already there: nothing to do
+
+
+async def _rows(url: str, sql: str, params: list[dict[str, Any]] | None = None) -> list[Any]:
+    engine = database.create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(sql), params)
+            return list(result.all()) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def test_audiences_known_without_asking_are_filled_in(tmp_path: Path) -> None:
+    """0010: a Telegram chat with a positive id is a private chat, an audience of one; the
+    sizes of groups, channels and servers are learnt at their next /subscribe."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    database.upgrade(url, "0009")
+    chats = [("telegram", "4242"), ("telegram", "-1001234"), ("telegram", "-55")]
+    chats.append(("discord", "998877"))
+    asyncio.run(
+        _rows(
+            url,
+            "INSERT INTO subscriptions (id, platform, chat_id, game, options, active, "
+            "created_at, updated_at) VALUES (:id, :platform, :chat_id, 'genshin', '{}', 1, "
+            "'2026-12-01', '2026-12-01')",
+            [
+                {"id": i, "platform": platform, "chat_id": chat}
+                for i, (platform, chat) in enumerate(chats, start=1)
+            ],
+        )
+    )
+    database.upgrade(url)
+    rows = asyncio.run(_rows(url, "SELECT chat_id, audience FROM subscriptions ORDER BY id"))
+    assert [tuple(r) for r in rows] == [
+        ("4242", 1),
+        ("-1001234", None),
+        ("-55", None),
+        ("998877", None),
+    ]

@@ -4,6 +4,11 @@ Callers own the transaction (`async with sessions.begin() as session:`); functio
 never commit. The names are gathered here so callers write `repository.subscribe(...)`.
 """
 
+from bot.store.repository.announcements import (
+    REMIND_OPTION,
+    create_announcement,
+    create_wave,
+)
 from bot.store.repository.boards import (
     EXPIRED_SHOWN_FOR,
     Board,
@@ -17,7 +22,6 @@ from bot.store.repository.boards import (
 from bot.store.repository.codes import (
     AppliedCycle,
     apply_diff,
-    create_announcement,
     last_listings,
     stored_codes,
 )
@@ -80,6 +84,7 @@ __all__ = [
     "ORIGIN_CLI",
     "ORIGIN_CONFIG",
     "ORIGIN_DISCORD",
+    "REMIND_OPTION",
     "REMIND_WITHIN",
     "AppliedCycle",
     "Board",
@@ -100,6 +105,7 @@ __all__ = [
     "chat_subscriptions",
     "count_subscriptions",
     "create_announcement",
+    "create_wave",
     "current_codes",
     "deactivate_chat",
     "deactivate_space",

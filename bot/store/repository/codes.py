@@ -10,29 +10,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, literal, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.diff import Diff, StoredCode, status_after
 from bot.core.domain import (
-    AnnouncementKind,
     CodeStatus,
+    DeliveryOrder,
     RewardItem,
     ScrapedCode,
 )
 from bot.core.merge import MergedCode
 from bot.store.models import (
-    AnnouncementCodeRow,
-    AnnouncementRow,
     CodeRow,
     CodeSourceRow,
-    DeliveryRow,
-    DeliveryState,
     SourceRow,
-    SubscriptionRow,
-    UTCDateTime,
 )
+from bot.store.repository.announcements import create_wave
 
 
 async def stored_codes(
@@ -137,8 +132,11 @@ async def apply_diff(
     merged: Mapping[tuple[str, str], MergedCode],
     now: datetime,
     listed_by: Collection[str] | None = None,
+    *,
+    order: DeliveryOrder = DeliveryOrder.REACH,
 ) -> AppliedCycle:
-    """Write one cycle's changes; create announcements and their deliveries. No commit.
+    """Write one cycle's changes; create announcements and their deliveries (one wave,
+    queued in `order`). No commit.
 
     `listed_by` names the sources read now: only their links are stamped, since the other
     sources in the merge spoke earlier (their last listing); None stamps every source.
@@ -147,7 +145,7 @@ async def apply_diff(
     ids.update(await _update_seen(session, diff.seen, now))
     await _upsert_code_sources(session, _source_links(ids, merged, now, listed_by))
     await _settle(session, [ids[i] for i in (*diff.announce, *diff.settle_silently)], now)
-    announcements = await _announce(session, diff.announce, ids, now)
+    announcements = await _announce(session, diff.announce, ids, now, order)
     return AppliedCycle(
         new_codes=len(diff.new),
         newly_expired=len(diff.newly_expired),
@@ -236,16 +234,14 @@ async def _announce(
     announce: Iterable[tuple[str, str]],
     ids: Mapping[tuple[str, str], int],
     now: datetime,
+    order: DeliveryOrder,
 ) -> dict[int, int]:
-    """One announcement per game listing its new codes; announcement id -> deliveries made."""
+    """One announcement per game listing its new codes, all one wave; announcement id ->
+    deliveries made."""
     by_game: dict[str, list[int]] = {}
     for game, key in announce:
         by_game.setdefault(game, []).append(ids[(game, key)])
-    announcements: dict[int, int] = {}
-    for game, code_ids in sorted(by_game.items()):
-        announcement_id, count = await create_announcement(session, game, code_ids, now)
-        announcements[announcement_id] = count
-    return announcements
+    return await create_wave(session, by_game, now, order=order)
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -268,57 +264,3 @@ async def _upsert_code_sources(session: AsyncSession, links: list[dict[str, Any]
     # Chunks keep the statement under the backends' bound-parameter limits.
     for start in range(0, len(links), 500):
         await session.execute(statement, links[start : start + 500])
-
-
-# The subscription option asking for reminders of codes about to expire.
-REMIND_OPTION = "remind"
-
-
-async def create_announcement(
-    session: AsyncSession,
-    game: str,
-    code_ids: Sequence[int],
-    now: datetime,
-    *,
-    kind: AnnouncementKind = AnnouncementKind.NEW,
-) -> tuple[int, int]:
-    """One announcement and one delivery row per active subscription of the game (for a
-    reminder, per subscription that asked for reminders).
-
-    The delivery rows are made by a single INSERT … SELECT, so the subscribers are never
-    loaded into memory, however many there are.
-    """
-    announcement = AnnouncementRow(game=game, created_at=now, kind=str(kind))
-    session.add(announcement)
-    await session.flush()
-    session.add_all(
-        AnnouncementCodeRow(announcement_id=announcement.id, code_id=c) for c in code_ids
-    )
-    await session.flush()
-    stamp = literal(now, UTCDateTime())
-    who = and_(SubscriptionRow.game == game, SubscriptionRow.active.is_(True))
-    if kind is AnnouncementKind.REMINDER:
-        who = and_(who, SubscriptionRow.options[REMIND_OPTION].as_boolean().is_(True))
-    fan_out = insert(DeliveryRow).from_select(
-        [
-            "announcement_id",
-            "subscription_id",
-            "platform",
-            "state",
-            "attempts",
-            "next_attempt_at",
-            "created_at",
-        ],
-        select(
-            literal(announcement.id),
-            SubscriptionRow.id,
-            SubscriptionRow.platform,
-            literal(DeliveryState.PENDING),
-            literal(0),
-            stamp,
-            stamp,
-        ).where(who),
-    )
-    result = await session.execute(fan_out)
-    count = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0  # type: ignore[attr-defined]
-    return announcement.id, count

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.domain import PLAYERS, CodeStatus, Verification, code_key
+from bot.core.domain import PLAYERS, CodeStatus, DeliveryOrder, Verification, code_key
 from bot.core.submission import (
     OPEN_STATES,
     Decider,
@@ -30,7 +30,7 @@ from bot.core.submission import (
     SubmissionView,
 )
 from bot.store.models import CodeRow, CodeSourceRow, ReporterRow, SubmissionRow
-from bot.store.repository.codes import create_announcement
+from bot.store.repository.announcements import create_announcement
 
 _OPEN = [str(s) for s in OPEN_STATES]
 
@@ -252,9 +252,12 @@ async def approve(
     by: Decider,
     now: datetime,
     reason: str | None = None,
+    *,
+    order: DeliveryOrder = DeliveryOrder.REACH,
 ) -> Decided:
     """Accept a report: its code becomes one from a trusted source and is announced once
-    (unless it already was); other open reports of the code are accepted with it."""
+    (unless it already was; its deliveries queued in `order`); other open reports of the
+    code are accepted with it."""
     if not await _close(session, submission_id, SubmissionState.ACCEPTED, by, now, reason):
         return Decided(await view(session, submission_id), changed=False)
     report = await _row(session, submission_id)
@@ -284,7 +287,7 @@ async def approve(
     ).scalar_one_or_none()
     if claimed is not None:
         announcement_id, deliveries = await create_announcement(
-            session, report.game, [code_id], now
+            session, report.game, [code_id], now, order=order
         )
     return Decided(await view(session, submission_id), True, announcement_id, deliveries)
 

@@ -33,6 +33,8 @@ class Subscription:
     space_id: str | None
     options: Mapping[str, Any]
     active: bool
+    # How many people a message there reaches, where known (SubscriptionRow.audience).
+    audience: int | None = None
 
 
 def _subscription(row: SubscriptionRow) -> Subscription:
@@ -44,6 +46,7 @@ def _subscription(row: SubscriptionRow) -> Subscription:
         space_id=row.space_id,
         options=dict(row.options or {}),
         active=row.active,
+        audience=row.audience,
     )
 
 
@@ -56,9 +59,14 @@ async def subscribe(
     now: datetime,
     space_id: str | None = None,
     options: Mapping[str, Any] | None = None,
+    audience: int | None = None,
 ) -> Subscription:
     """Subscribe a chat to a game (again): an existing row is reactivated, its options
-    replaced by the new ones (kept when `options` is None)."""
+    replaced by the new ones (kept when `options` is None).
+
+    `audience`, when the platform told how many people the chat reaches (1 for a private
+    chat, a group's or a server's member count), is recorded on every subscription of the
+    chat: who hears first goes by it (bot/store/repository/announcements.py)."""
     row = await session.scalar(
         select(SubscriptionRow).where(
             SubscriptionRow.platform == str(platform),
@@ -67,6 +75,14 @@ async def subscribe(
         )
     )
     if row is None:
+        # Unless told now, what the chat's other subscriptions know of it.
+        known = audience
+        if known is None:
+            known = await session.scalar(
+                select(func.max(SubscriptionRow.audience)).where(
+                    SubscriptionRow.platform == str(platform), SubscriptionRow.chat_id == chat_id
+                )
+            )
         row = SubscriptionRow(
             platform=str(platform),
             chat_id=chat_id,
@@ -76,6 +92,7 @@ async def subscribe(
             active=True,
             created_at=now,
             updated_at=now,
+            audience=known,
         )
         session.add(row)
     else:
@@ -85,7 +102,17 @@ async def subscribe(
             row.options = dict(options)
         row.space_id = space_id or row.space_id
         row.updated_at = now
+        if audience is not None:
+            row.audience = audience
     await session.flush()
+    if audience is not None:
+        # The chat's other subscriptions: the row above is already up to date.
+        await session.execute(
+            update(SubscriptionRow)
+            .where(SubscriptionRow.platform == str(platform), SubscriptionRow.chat_id == chat_id)
+            .values(audience=audience)
+            .execution_options(synchronize_session=False)
+        )
     return _subscription(row)
 
 
