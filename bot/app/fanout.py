@@ -19,20 +19,22 @@ RATE_WINDOW = timedelta(seconds=60)
 
 async def collect_fan_outs(session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
     """Each running fan-out; a platform's rate is shared by its fan-outs, so each one's
-    expected end counts what is pending on that platform before it (older ones go first)."""
+    expected end counts the platform's pending rows up to its own last one: rows go in id
+    order, and the announcements of one wave are interleaved (every chat's first message
+    before any second), so a fan-out ends when the last of its rows is reached."""
     fan_outs = await outbox.running_fan_outs(session, now=now, window=RATE_WINDOW)
     rates: dict[str, float] = {}
     for f in fan_outs:
         rates[f.platform] = rates.get(f.platform, 0.0) + f.recent / RATE_WINDOW.total_seconds()
-    ahead: dict[str, int] = {}
     shown = []
     for f in fan_outs:
-        ahead[f.platform] = ahead.get(f.platform, 0) + f.pending
         rate = rates[f.platform]
-        ends = now + timedelta(seconds=ahead[f.platform] / rate) if rate > 0 else None
+        ahead = await outbox.pending_up_to(session, f.platform, f.last_pending_id)
+        ends = now + timedelta(seconds=ahead / rate) if rate > 0 else None
         shown.append(
             {
                 "announcement_id": f.announcement_id,
+                "game": f.game,
                 "platform": f.platform,
                 "total": f.total,
                 "sent": f.sent,
@@ -76,7 +78,7 @@ def fan_out_lines(fan_outs: list[dict[str, Any]], paid: dict[str, Any]) -> list[
         end = f"expected end {f['expected_end']}" if f["expected_end"] else "not moving now"
         cost = f", {f['paid']} paid" if f.get("paid") else ""
         lines.append(
-            f"  announcement {f['announcement_id']:<6} {f['platform']:<9}"
+            f"  announcement {f['announcement_id']:<6} {f['game']:<8} {f['platform']:<9}"
             f" {f['total'] - f['pending']:>8} of {f['total']:<8} ({f['done']:.0%})"
             f"  {rate:g}/s  {end}{cost}"
         )

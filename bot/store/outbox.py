@@ -34,6 +34,7 @@ from bot.core.domain import Platform
 from bot.store import repository
 from bot.store.models import (
     MAX_ERROR_LENGTH,
+    AnnouncementRow,
     ChatLanguageRow,
     DeliveryRow,
     DeliveryState,
@@ -371,12 +372,16 @@ class FanOut:
     """One announcement being delivered on one platform: how far it is."""
 
     announcement_id: int
+    game: str
     platform: str
     total: int
     sent: int
     pending: int
     # Messages of it sent within the last `window` seconds (the rate it goes at now).
     recent: int
+    # Its pending row claimed last: it is done when every pending row of the platform up to
+    # this one is (rows are claimed by id, and a wave's announcements are interleaved).
+    last_pending_id: int
 
 
 async def running_fan_outs(
@@ -394,19 +399,44 @@ async def running_fan_outs(
         await session.execute(
             select(
                 DeliveryRow.announcement_id,
+                AnnouncementRow.game,
                 DeliveryRow.platform,
                 func.count(),
                 func.sum(case((DeliveryRow.state == DeliveryState.SENT, 1), else_=0)),
                 func.sum(case((DeliveryRow.state == DeliveryState.PENDING, 1), else_=0)),
                 func.sum(case((DeliveryRow.sent_at >= since, 1), else_=0)),
+                func.max(case((DeliveryRow.state == DeliveryState.PENDING, DeliveryRow.id))),
             )
+            .join(AnnouncementRow, AnnouncementRow.id == DeliveryRow.announcement_id)
             .where(DeliveryRow.announcement_id.in_(running))
-            .group_by(DeliveryRow.announcement_id, DeliveryRow.platform)
+            .group_by(DeliveryRow.announcement_id, AnnouncementRow.game, DeliveryRow.platform)
             .order_by(DeliveryRow.announcement_id, DeliveryRow.platform)
         )
     ).all()
     return [
-        FanOut(int(a), str(p), int(total), int(sent or 0), int(pending or 0), int(recent or 0))
-        for a, p, total, sent, pending, recent in rows
+        FanOut(
+            int(a),
+            str(game),
+            str(p),
+            int(total),
+            int(sent or 0),
+            int(pending or 0),
+            int(recent or 0),
+            int(last),
+        )
+        for a, game, p, total, sent, pending, recent, last in rows
         if pending
     ]
+
+
+async def pending_up_to(session: AsyncSession, platform: str, last_id: int) -> int:
+    """How many rows of the platform are pending up to `last_id`: the sends that come before
+    the one claimed after them (on the index of pending rows, to that row only)."""
+    count = await session.scalar(
+        select(func.count()).where(
+            DeliveryRow.platform == platform,
+            DeliveryRow.state == literal(DeliveryState.PENDING, literal_execute=True),
+            DeliveryRow.id <= last_id,
+        )
+    )
+    return int(count or 0)

@@ -8,9 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
-from bot.app.daemon import build_app
+from bot.app.daemon import build_app, report_rules
 from bot.app.settings import Settings
 from bot.store.database import DatabaseNotReady
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
@@ -94,3 +95,28 @@ async def test_commands_other_than_the_daemon_fail_at_once_without_a_database(
     missing = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/codecast_never_created"
     with pytest.raises(DatabaseNotReady, match='codecast_never_created" does not exist'):
         await asyncio.wait_for(build_app(settings_for(tmp_path, missing), with_services=False), 30)
+
+
+@pytest.mark.parametrize(("value", "order"), [(None, "reach"), ("subscribed", "subscribed")])
+async def test_the_delivery_order_setting_reaches_everything_that_queues_deliveries(
+    tmp_path: Path,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str | None,
+    order: str,
+) -> None:
+    if value is not None:
+        monkeypatch.setenv("CODECAST_DELIVERY_ORDER", value)
+    settings = settings_for(tmp_path, sqlite_url)
+    app = await build_app(settings, with_services=False)
+    try:
+        assert app.pipeline.delivery_order == order
+        assert report_rules(settings).delivery_order == order
+    finally:
+        await app.close()
+
+
+def test_an_unknown_delivery_order_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODECAST_DELIVERY_ORDER", "loudest")
+    with pytest.raises(ValidationError, match="CODECAST_DELIVERY_ORDER"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,8 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.pipeline import Pipeline
 from bot.core.catalog import Catalog, parse_catalog
-from bot.core.domain import CodeStatus, Game, Platform, ScrapedCode, SourceConfig
-from bot.store import repository
+from bot.core.domain import (
+    CodeStatus,
+    DeliveryOrder,
+    Game,
+    Platform,
+    ScrapedCode,
+    SourceConfig,
+)
+from bot.store import outbox, repository
 from bot.store.models import CodeSourceRow, DeliveryRow, SourceRow, SubscriptionRow
 from scrapers.base import (
     Fetched,
@@ -369,3 +378,39 @@ async def test_subscription_made_after_a_code_gets_no_old_codes(
     await pipeline.scrape_cycle()
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DeliveryRow)) == 0
+
+
+@pytest.mark.parametrize(
+    ("order", "claimed"),
+    [
+        (DeliveryOrder.REACH, [("1", "genshin"), ("2", "hsr"), ("1", "hsr")]),
+        (DeliveryOrder.SUBSCRIBED, [("1", "genshin"), ("1", "hsr"), ("2", "hsr")]),
+    ],
+)
+async def test_a_cycle_with_codes_of_two_games_queues_them_as_one_wave_in_the_chosen_order(
+    pipeline: Pipeline,
+    scraper: ListScraper,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    order: DeliveryOrder,
+    claimed: list[tuple[str, str]],
+) -> None:
+    pipeline = dataclasses.replace(pipeline, delivery_order=order)
+    await baseline(pipeline, scraper, clock)
+    await subscribe(sessions, "1", "genshin")
+    await subscribe(sessions, "1", "hsr")
+    await subscribe(sessions, "2", "hsr")
+    scraper.pages["wiki"] = [{"code": "OLDCODE111"}, {"code": "NEWCODE222"}]
+    scraper.pages["hsr-wiki"] = [{"code": "HSROLD1111"}, {"code": "HSRNEW2222"}]
+    report = await pipeline.scrape_cycle()
+    assert sorted(report.announcements.values()) == [1, 2]
+    async with sessions.begin() as session:
+        due = await outbox.claim_due(
+            session,
+            Platform.TELEGRAM,
+            worker="w",
+            limit=10,
+            lease=timedelta(minutes=1),
+            now=clock(),
+        )
+    assert [(d.chat_id, d.game) for d in due] == claimed
