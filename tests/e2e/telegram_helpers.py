@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.settings import Settings
 from bot.core.catalog import Catalog, load_catalog
-from bot.core.domain import Platform
+from bot.core.domain import DeliveryOrder, Platform
 from bot.store import repository
 from bot.store.models import CodeRow, DeliveryRow, SubscriptionRow
 from notifiers.delivery import DeliveryWorker, RetryPolicy
@@ -23,6 +23,7 @@ from notifiers.telegram.service import TelegramService
 from notifiers.telegram.updates import FloodRule
 from notifiers.telegram.wiring import build_service
 from tests.fakes.telegram_api import CallbackAnswer, FakeChat, FakeTelegram, FakeUser, SentMessage
+from tests.seed import add_code
 
 CATALOG = load_catalog()
 # Tests run Telegram's limits ten times faster, on the fake and in the sender alike.
@@ -160,11 +161,17 @@ async def subscribe(
     game: str = "genshin",
     *,
     now: datetime | None = None,
+    audience: int | None = None,
 ) -> None:
     async with sessions.begin() as session:
         for chat in chats:
             await repository.subscribe(
-                session, Platform.TELEGRAM, str(chat), game, now=now or utc_now()
+                session,
+                Platform.TELEGRAM,
+                str(chat),
+                game,
+                now=now or utc_now(),
+                audience=audience,
             )
 
 
@@ -221,6 +228,23 @@ async def add_codes(
             session, game, [r.id for r in rows], now
         )
     return announcement_id
+
+
+async def add_wave(
+    sessions: async_sessionmaker[AsyncSession],
+    codes: Mapping[str, Sequence[tuple[str, str]]],
+    order: DeliveryOrder = DeliveryOrder.REACH,
+) -> dict[int, int]:
+    """Store announced codes of several games (game -> `(code, rewards)`) and queue them as
+    one wave, as a scrape cycle that finds them together does."""
+    now = utc_now()
+    async with sessions.begin() as session:
+        ids: dict[str, list[int]] = {}
+        for game, listed in codes.items():
+            for code, rewards in listed:
+                row = await add_code(session, game=game, code=code, now=now, rewards=rewards)
+                ids.setdefault(game, []).append(row.id)
+        return await repository.create_wave(session, ids, now, order=order)
 
 
 async def deliveries(

@@ -20,14 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.daemon import run_once
 from bot.app.logs import configure_logging
+from bot.core.domain import DeliveryOrder
 from bot.store import database
 from bot.store.models import CodeRow, DeliveryState
 from notifiers.delivery import RetryPolicy
 from notifiers.telegram.format import MAX_MESSAGE_LENGTH, utf16_length
+from notifiers.telegram.limits import spaced
 from tests.e2e.telegram_helpers import (
     SPEED_UP,
+    TEST_LIMITS,
     active_chats,
     add_codes,
+    add_wave,
+    ask_one,
     deliveries,
     running_bot,
     subscribe,
@@ -309,3 +314,55 @@ async def test_sent_announcements_are_edited_when_a_code_expires(
         assert "SOONGONE22 (expired)" in now.plain_text
         assert "STILLGOOD1" in now.plain_text
         assert [b["text"] for b in now.buttons] == ["Redeem STILLGOOD1"]
+
+
+def first_before_any_second(chats: list[int]) -> bool:
+    """Whether every chat's first message came before any chat's second."""
+    seen: set[int] = set()
+    for position, chat in enumerate(chats):
+        if chat in seen:
+            return all(c in seen for c in chats[position:])
+        seen.add(chat)
+    return True
+
+
+@pytest.mark.parametrize("order", list(DeliveryOrder))
+async def test_a_rate_limited_wave_reaches_the_big_group_first_and_every_chat_before_any_twice(
+    tg: FakeTelegram, sessions: Sessions, order: DeliveryOrder
+) -> None:
+    both, hsr_only = list(range(1301, 1341)), list(range(1401, 1421))
+    await subscribe(sessions, both, "genshin", audience=1)
+    await subscribe(sessions, both, "hsr", audience=1)
+    await subscribe(sessions, hsr_only, "hsr", audience=1)
+    admin = tg.add_user("Ada")
+    group = tg.add_group("Codes fans", supergroup=True, creator=admin)
+    tg.set_member_count(group, 2_000)
+    async with running_bot(tg, sessions) as service:
+        # The newest subscription, made with the bot, which asks Telegram the group's size.
+        assert "this group gets new codes" in await ask_one(
+            tg, group, admin, "/subscribe genshin hsr"
+        )
+        # The bot's answer was a message to the group: the group's limit would hold the next
+        # one back for a while, whatever the order.
+        await asyncio.sleep(spaced(TEST_LIMITS.per_group, TEST_LIMITS.margin).seconds)
+        await add_wave(
+            sessions,
+            {"genshin": [("GENSHINWAVE1", "Primogems")], "hsr": [("HSRWAVE2", "Jade")]},
+            order,
+        )
+        started = time.monotonic()
+        stats = await worker(sessions, service).drain()
+        elapsed = time.monotonic() - started
+    chats = [m.chat_id for m in tg.sent_messages() if "WAVE" in m.plain_text]
+    assert stats.sent == len(chats) == 2 * 40 + 20 + 2
+    assert tg.violations == []
+    assert elapsed >= len(chats) / 300  # the limit (300/s on the sped-up fake) held
+    privates = [position for position, chat in enumerate(chats) if chat > 0]
+    if order is DeliveryOrder.REACH:
+        assert chats.index(group.id) < min(privates)
+        assert first_before_any_second(chats)
+    else:
+        # The old order: genshin to its 40 private chats first, the group last of them; the
+        # chats of hsr only hear after the others' second message.
+        assert chats.index(group.id) == 40
+        assert not first_before_any_second(chats)
