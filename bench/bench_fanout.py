@@ -1,14 +1,18 @@
 """Fan-out of one announcement to many subscriptions: time to queue the deliveries, and RSS.
 
 Usage: python bench/bench_fanout.py [--subscribers 100000] [--postgres URL]
+                                    [--order reach|subscribed]
 The delivery rows are made by one INSERT … SELECT, so the process's memory should not grow
-with the number of subscribers: the RSS printed after each size should stay flat.
+with the number of subscribers: the RSS printed after each size should stay flat. The rows
+are queued in the order given (CODECAST_DELIVERY_ORDER): `reach` sorts them by chat size in
+the database, `subscribed` by subscription; run both to see what choosing costs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import sys
 import tempfile
@@ -21,6 +25,7 @@ from sqlalchemy import text
 
 # The seeding helpers live with the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bot.core.domain import DeliveryOrder
 from bot.store import database, repository
 from tests.seed import add_code, add_subscriptions
 
@@ -29,7 +34,7 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def fan_out(url: str, subscribers: int) -> tuple[float, int]:
+async def fan_out(url: str, subscribers: int, order: DeliveryOrder) -> tuple[float, int]:
     engine = database.create_engine(url)
     sessions = database.session_factory(engine)
     now = datetime.now(UTC)
@@ -44,7 +49,9 @@ async def fan_out(url: str, subscribers: int) -> tuple[float, int]:
             code = await add_code(session, game="genshin", code="BENCHCODE1", now=now)
         started = time.perf_counter()
         async with sessions.begin() as session:
-            _, count = await repository.create_announcement(session, "genshin", [code.id], now)
+            _, count = await repository.create_announcement(
+                session, "genshin", [code.id], now, order=order
+            )
         return time.perf_counter() - started, count
     finally:
         await engine.dispose()
@@ -67,14 +74,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--order", type=DeliveryOrder, default=DeliveryOrder.REACH)
     args = parser.parse_args()
+    order = args.order
     sizes = sorted({1_000, 10_000, args.subscribers})
-    print(f"fan-out of one announcement; peak RSS before: {rss_mb():.1f} MB")
+    print(
+        f"fan-out of one announcement in the {order} order; peak RSS before: {rss_mb():.1f} MB"
+        f"; load average {os.getloadavg()[0]:.1f}"
+    )
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
             database.upgrade(url)
-            seconds, count = asyncio.run(fan_out(url, size))
+            seconds, count = asyncio.run(fan_out(url, size, order))
         print(
             f"sqlite      {size:>7} subscribers: {count:>7} deliveries queued in "
             f"{seconds * 1000:8.1f} ms ({count / seconds:,.0f} rows/s); peak RSS {rss_mb():.1f} MB"
@@ -88,7 +100,7 @@ def main() -> None:
             break
         try:
             database.upgrade(url)
-            seconds, count = asyncio.run(fan_out(url, size))
+            seconds, count = asyncio.run(fan_out(url, size, order))
             print(
                 f"postgresql  {size:>7} subscribers: {count:>7} deliveries queued in "
                 f"{seconds * 1000:8.1f} ms ({count / seconds:,.0f} rows/s); "

@@ -8,7 +8,12 @@ Usage: python bench/bench_telegram.py [--subscribers 2000] [--scale 10] [--big 1
     through the sender alone (no database);
 (c) peak RSS of a fresh process fanning out to 1,000 and to `big` subscribers;
 (d) from a code appearing on a source page to the first sendMessage at the fake: one real
-    scrape cycle (local page, SQLite, the composition root's App), then the worker.
+    scrape cycle (local page, SQLite, the composition root's App), then the worker;
+(e) who hears first: one wave of two games to `--wave-chats` chats (a third of them each
+    game's only, a third both; 1 in 100 a group of hundreds to tens of thousands, each
+    group subscribed at a random point), queued in the old order and in the new one
+    (CODECAST_DELIVERY_ORDER), sent at the limit: the time until every chat, and every
+    group, has its first message, shown at Telegram's real rate.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -36,10 +42,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app.settings import Settings  # noqa: E402
 from bot.core.catalog import load_catalog  # noqa: E402
-from bot.core.domain import Announcement, Platform  # noqa: E402
+from bot.core.domain import Announcement, DeliveryOrder, Platform  # noqa: E402
 from bot.store import database, repository  # noqa: E402
 from bot.store.outbox import Delivery  # noqa: E402
-from notifiers.delivery import DeliveryWorker  # noqa: E402
+from notifiers.delivery import DeliveryWorker, Outcome, Sent  # noqa: E402
 from notifiers.telegram.limits import TelegramLimits  # noqa: E402
 from notifiers.telegram.service import TelegramService  # noqa: E402
 from notifiers.telegram.wiring import build_service  # noqa: E402
@@ -308,6 +314,8 @@ async def main(args: argparse.Namespace) -> None:
             f"{big_heap:.2f} MB: the rest of the growth is native memory, SQLite's page "
             "cache (up to 2 MB per pooled connection) and the allocator's arenas"
         )
+    if "e" in args.parts:
+        await who_hears_first(args.wave_chats, scale)
     if "d" in args.parts:
         from_start, from_end = await latency()
         print(
@@ -350,12 +358,94 @@ async def unlimited(n: int) -> None:
     )
 
 
+class FirstMessages:
+    """The sender, noting when each chat's first message of the fan-out was answered."""
+
+    def __init__(self, inner: TelegramService) -> None:
+        self.inner = inner.sender
+        self.platform = self.inner.platform
+        self.started = time.perf_counter()
+        self.first: dict[str, float] = {}
+
+    async def send(self, delivery: Delivery, announcement: Announcement) -> Outcome:
+        outcome = await self.inner.send(delivery, announcement)
+        if isinstance(outcome, Sent):
+            self.first.setdefault(delivery.chat_id, time.perf_counter() - self.started)
+        return outcome
+
+
+async def wave_fan_out(
+    base_url: str, chats: int, order: DeliveryOrder, limits: TelegramLimits
+) -> tuple[dict[str, float], set[str], float]:
+    """One wave of two games to `chats` chats, queued in `order` and sent: seconds to each
+    chat's first message, the groups, and the seconds for the whole wave."""
+    rng = random.Random(2026)
+    audiences = {
+        str(-1_000_000_000_000 - i if rng.random() < 0.01 else 10_000_000 + i): 1
+        for i in range(chats)
+    }
+    groups = {chat for chat in audiences if chat.startswith("-")}
+    for chat in groups:
+        audiences[chat] = rng.choice([300, 2_000, 15_000, 60_000])
+    games = {
+        chat: [["genshin"], ["hsr"], ["genshin", "hsr"]][rng.randrange(3)] for chat in audiences
+    }
+    subscribed = list(audiences)
+    rng.shuffle(subscribed)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        await asyncio.to_thread(database.upgrade, url)
+        engine = database.create_engine(url)
+        sessions = database.session_factory(engine)
+        now = utc_now()
+        try:
+            async with sessions.begin() as session:
+                for game in ("genshin", "hsr"):
+                    await add_subscriptions(
+                        session,
+                        (("telegram", c, None) for c in subscribed if game in games[c]),
+                        game=game,
+                        now=now,
+                        audiences=audiences,
+                    )
+                codes = {
+                    game: [(await add_code(session, game=game, code=f"{game}WAVE1", now=now)).id]
+                    for game in ("genshin", "hsr")
+                }
+                await repository.create_wave(session, codes, now, order=order)
+            async with telegram(base_url, sessions, limits) as service:
+                sender = FirstMessages(service)
+                worker = DeliveryWorker(sessions, sender, clock=utc_now, concurrency=CONCURRENCY)
+                sender.started = time.perf_counter()
+                await worker.drain()
+                return sender.first, groups, time.perf_counter() - sender.started
+        finally:
+            await engine.dispose()
+
+
+async def who_hears_first(chats: int, scale: float) -> None:
+    limits = TelegramLimits().scaled(scale)
+    with fake_process("--limits", "--scale", str(scale)) as base_url:
+        for order in (DeliveryOrder.SUBSCRIBED, DeliveryOrder.REACH):
+            first, groups, whole = await wave_fan_out(base_url, chats, order, limits)
+            times = sorted(first.values())
+            print(
+                f"(e) {order:<10} {chats} chats, {len(groups)} groups, 2 games: every chat has "
+                f"its first message after {times[-1] * scale:.0f}s, half of them after "
+                f"{times[len(times) // 2] * scale:.0f}s, every group after "
+                f"{max(first[g] for g in groups) * scale:.1f}s; the whole wave "
+                f"{whole * scale:.0f}s (at Telegram's 30/s; measured {scale:g}x faster; "
+                f"load average {os.getloadavg()[0]:.1f})"
+            )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=2000)
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--big", type=int, default=10_000)
-    parser.add_argument("--parts", default="abcd", help="which figures: any of a, b, c, d")
+    parser.add_argument("--wave-chats", type=int, default=3000)
+    parser.add_argument("--parts", default="abcde", help="which figures: any of a, b, c, d, e")
     parser.add_argument("--memory-child", default="", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     os.environ.setdefault("PTB_TIMEDELTA", "true")

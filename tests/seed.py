@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -19,8 +19,10 @@ async def add_subscriptions(
     *,
     game: str,
     now: datetime,
+    audiences: Mapping[str, int] | None = None,
 ) -> None:
-    """Active subscriptions of (platform, chat id, guild id) to `game`, inserted in chunks."""
+    """Active subscriptions of (platform, chat id, guild id) to `game`, inserted in chunks;
+    `audiences`: how many people a chat reaches, by chat id, where known."""
     batch: list[dict[str, object]] = []
     for platform, chat_id, guild_id in chats:
         batch.append(
@@ -33,6 +35,7 @@ async def add_subscriptions(
                 "active": True,
                 "created_at": now,
                 "updated_at": now,
+                "audience": (audiences or {}).get(chat_id),
             }
         )
         if len(batch) == CHUNK:

@@ -116,13 +116,16 @@ def queue_wave(
     keys: list[Any] = []
     if order is DeliveryOrder.REACH:
         keys = [
-            # The chat's first, second… message of the wave.
+            # The chat's first, second… message of the wave (of one announcement, the first:
+            # a chat subscribes to a game once, so no numbering is needed).
             func.row_number()
             .over(
                 partition_by=(SubscriptionRow.platform, SubscriptionRow.chat_id),
                 order_by=AnnouncementRow.id,
             )
-            .label("nth"),
+            .label("nth")
+            if len(announcement_ids) > 1
+            else literal(1).label("nth"),
             func.coalesce(SubscriptionRow.audience, UNKNOWN_AUDIENCE).label("audience"),
         ]
     wave = (
