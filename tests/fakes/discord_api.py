@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import signal
+import sys
 from types import TracebackType
 from typing import Any
 
@@ -95,6 +100,7 @@ class FakeDiscord:
     async def __aenter__(self) -> FakeDiscord:
         app = web.Application(middlewares=[self.rest.middleware], client_max_size=64 * 2**20)
         app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/fake/stats", self._stats)
         self.rest.add_routes(app)
         self.store.add_routes(app)
         self.interactions.add_routes(app)
@@ -140,6 +146,16 @@ class FakeDiscord:
 
     def _count_session_start(self) -> None:
         self.rest.session_starts += 1
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Counters for a fake running in another process (benchmarks)."""
+        return web.json_response(
+            {
+                "requests": self.rest.request_count,
+                "sent": self.sent_count,
+                "violations": len(self.rest.violations),
+            }
+        )
 
     # -- building the world -----------------------------------------------------------
 
@@ -430,6 +446,11 @@ class FakeDiscord:
     def delete_webhook(self, webhook_id: int) -> None:
         self.webhooks.delete(webhook_id)
 
+    @property
+    def sent_count(self) -> int:
+        """Messages created, also when they are not kept (`record` off)."""
+        return self.store.sent_count
+
     def messages(self, channel_id: int | None = None) -> list[SentMessage]:
         """Messages the fake holds (channel sends, interaction replies, follow-ups)."""
         if channel_id is None:
@@ -478,3 +499,41 @@ class FakeDiscord:
     @rate_limits.setter
     def rate_limits(self, enabled: bool) -> None:
         self.settings.rate_limits = enabled
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    async with FakeDiscord(
+        rate_limits=args.limits, record=args.record, echo_messages=False
+    ) as fake:
+        channels: list[int] = []
+        for start in range(0, args.channels, args.per_guild):
+            count = min(args.per_guild, args.channels - start)
+            names = tuple(f"codes-{i}" for i in range(count))
+            guild = fake.add_guild(f"Server {start // args.per_guild}", channels=names)
+            channels += list(guild.channels)
+        line = {"api_url": fake.api_url, "token": fake.token, "channels": channels}
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+
+
+def main() -> None:
+    """Serve the fake on its own, so that a benchmark can tell its CPU from codecast's.
+
+    Prints one JSON line: the API URL, the bot token and the ids of the channels made
+    (`--channels`, `--per-guild` to a server); GET /fake/stats answers the counters.
+    """
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--channels", type=int, default=0)
+    parser.add_argument("--per-guild", type=int, default=500)
+    parser.add_argument("--no-limits", dest="limits", action="store_false")
+    parser.add_argument("--no-record", dest="record", action="store_false")
+    asyncio.run(_serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

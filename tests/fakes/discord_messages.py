@@ -239,6 +239,8 @@ class Messages:
         self.messages: dict[int, SentMessage] = {}
         self.by_channel: dict[int, list[SentMessage]] = {}
         self._nonces: dict[tuple[int, str], SentMessage] = {}
+        # Messages built, kept or not (FakeSettings.record).
+        self.sent_count = 0
         # (channel id, message id) of each pin, in order.
         self.pins: list[tuple[int, int]] = []
 
@@ -285,8 +287,10 @@ class Messages:
         if extra:
             payload.update(extra)
         message = SentMessage(mid, channel.id, channel.guild_id, payload, body, kind)
-        self.messages[mid] = message
-        self.by_channel.setdefault(channel.id, []).append(message)
+        self.sent_count += 1
+        if self.settings.record:
+            self.messages[mid] = message
+            self.by_channel.setdefault(channel.id, []).append(message)
         channel.last_message_id = mid
         if self.settings.echo_messages and not payload["flags"] & FLAG_EPHEMERAL:
             self.events(

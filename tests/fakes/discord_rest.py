@@ -233,6 +233,7 @@ class RestApi:
         self.violations: list[Violation] = []
         self.injected: list[InjectedFailure] = []
         self.invalid_requests = 0
+        self.request_count = 0
         self.session_starts = 0
         # Time in the fake's own request handling (after aiohttp parsed the request), to show
         # that the fake is not what limits a benchmark.
@@ -294,7 +295,9 @@ class RestApi:
         if auth is not None:
             headers["Authorization"] = "Bot <valid>" if self._valid_auth(auth) else "<invalid>"
         record = RequestRecord(request.method, path, dict(request.query), body, headers, now)
-        self.requests.append(record)
+        self.request_count += 1
+        if self.settings.record:
+            self.requests.append(record)
         response = await self._answer(request, handler, record, auth)
         record.status = response.status
         if response.status in (401, 403, 429):

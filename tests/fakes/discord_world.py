@@ -141,6 +141,9 @@ class FakeSettings:
     privileged_intents: int = 0
     # Discord echoes the bot's own messages as MESSAGE_CREATE when it has GUILD_MESSAGES.
     echo_messages: bool = True
+    # Keep every request and message for the tests to read; off, only counters are kept
+    # (`sent_count`, `request_count`), so that a long benchmark costs the fake little.
+    record: bool = True
 
 
 def iso_now() -> str:
