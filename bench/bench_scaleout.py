@@ -161,7 +161,9 @@ class Run:
 
     @property
     def total(self) -> float:
-        return sum(self.codecast) + self.fakes + self.postgres + self.postgres_shared + self.bench
+        """CPU seconds of the run's own parties; PostgreSQL's shared processes are left out,
+        since on a shared machine they also work for other databases."""
+        return sum(self.codecast) + self.fakes + self.postgres + self.bench
 
     @property
     def ceiling(self) -> float:
@@ -175,9 +177,10 @@ class Run:
             f"{self.processes} process(es): {self.deliveries} deliveries in "
             f"{self.seconds:.2f}s = {self.rate:,.0f}/s; CPU s: codecast {codecast} "
             f"({self.codecast_us:.0f} us a delivery), fakes {self.fakes:.1f}, PostgreSQL "
-            f"{self.postgres:.1f} (+ {self.postgres_shared:.1f} shared processes), bench "
-            f"{self.bench:.1f}: {self.total:.1f} of {self.seconds * CORES:.1f} on {CORES} "
-            f"cores (ceiling {self.ceiling:,.0f}/s); load average {self.load:.1f}"
+            f"{self.postgres:.1f}, bench {self.bench:.1f}: {self.total:.1f} of "
+            f"{self.seconds * CORES:.1f} on {CORES} cores (ceiling {self.ceiling:,.0f}/s); "
+            f"PostgreSQL's shared processes {self.postgres_shared:.1f} (WAL, checkpoints: "
+            f"all databases'); load average {self.load:.1f}"
         )
 
 
@@ -228,8 +231,9 @@ async def drain_with(processes: int, deliveries: int, folder: Path, profile: Pat
                 bench = own_cpu()
                 started = time.perf_counter()
                 spies = (
-                    [spy(pid, profile / f"{processes}p-{pid}.txt") for pid in pids]
-                    if (profile)
+                    [spy(pid, profile / f"{processes}p-codecast-{pid}.txt") for pid in pids]
+                    + [spy(pid, profile / f"{processes}p-fake-{pid}.txt") for pid in fake.pids]
+                    if profile
                     else []
                 )
                 deadline = time.monotonic() + 600

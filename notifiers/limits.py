@@ -88,27 +88,46 @@ class Pacer:
     cell rate algorithm): after a late send the next may go up to `early` seconds sooner, so
     lateness is made up, never banked beyond `early`. Waiters are served first come, first
     served.
+
+    At a thousand acquisitions a second a timer that wakes a millisecond late has missed a
+    whole slot, more than `early` can make up without bunching sends after idle time too.
+    So while acquisitions queue (one waited for its slot, or for the one before it), the
+    schedule also keeps up to `catch_up` seconds of slots missed that way, and the next
+    ones go at once until it is back on time; after idle time it starts afresh. A window
+    of answered requests (`AnsweredWindow`), not the pacer, is what keeps a platform's limit.
     """
 
     def __init__(
-        self, interval: float, *, early: float = 0.0, clock: Callable[[], float] = time.monotonic
+        self,
+        interval: float,
+        *,
+        early: float = 0.0,
+        catch_up: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if interval <= 0 or not 0 <= early < interval:
-            raise ValueError("need interval > 0 and 0 <= early < interval")
+        if interval <= 0 or not 0 <= early < interval or catch_up < 0:
+            raise ValueError("need interval > 0, 0 <= early < interval and catch_up >= 0")
         self.interval = interval
         self.early = early
+        self.catch_up = catch_up
         self._clock = clock
         self._next = 0.0
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    async def acquire(self, *, queued: bool = False) -> None:
+        """Wait for the next slot; `queued` says the caller waited behind another caller
+        of the same budget (in a lock of its own), so that lateness is made up."""
+        queued = queued or self._lock.locked()
         async with self._lock:
             now = self._clock()
             wait = self._next - self.early - now
             if wait > 0:
                 await asyncio.sleep(wait)
                 now = self._clock()
-            self._next = max(now, self._next) + self.interval
+                queued = True
+            # Behind a queue the schedule keeps what late timers lost, up to `catch_up`.
+            start = now - self.catch_up if queued else now
+            self._next = max(start, self._next) + self.interval
 
     def ready(self) -> bool:
         """Whether an acquisition now would not wait (nobody waiting, the slot is due)."""

@@ -55,6 +55,11 @@ SPACING_MARGIN = 0.02
 # How far ahead of its slot a send may go, as a fraction of the interval: makes up for
 # timers that wake late, without ever bunching sends.
 PACER_EARLY = 0.5
+# While sends queue, slots lost to timers that woke late are made up, this many seconds'
+# worth at most (see Pacer): the event loop's timers wake a millisecond or more late (epoll
+# counts in milliseconds), which at the paid rate, a send a millisecond, lost a slot at
+# almost every wait.
+PACER_CATCH_UP_SECONDS = 0.005
 # A 429 with a longer retry_after is a penalty for one chat, not a reason to stop everybody.
 MAX_GLOBAL_PAUSE = 60.0
 # Two 429s for different chats within this many seconds mean the bot-wide limit was hit.
@@ -218,7 +223,9 @@ class _Budget:
         if rate is None:
             return
         interval = spaced(rate, margin).seconds
-        self._pacer = Pacer(interval, early=interval * PACER_EARLY)
+        self._pacer = Pacer(
+            interval, early=interval * PACER_EARLY, catch_up=PACER_CATCH_UP_SECONDS
+        )
         if answered_window:
             count = max(1, int(rate.count))
             self._window = AnsweredWindow(count, rate.seconds * count / rate.count)
@@ -241,11 +248,12 @@ class _Budget:
             return None
         # Held while waiting for the window and the pacer: whoever is most urgent when the
         # lock is handed on gets the next slot.
+        queued = self._lock.locked
         await self._lock.acquire(priority)
         try:
             slot = await self._window.acquire() if self._window is not None else None
             try:
-                await self._pacer.acquire()
+                await self._pacer.acquire(queued=queued)
             except BaseException:
                 if slot is not None:
                     slot.answered()  # a slot never answered would stop the window
