@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 # The newest migration in alembic/versions (a test keeps the two equal). A database already
 # at this revision needs no migration, and the daemon then never imports Alembic (~12 MB).
 SCHEMA_REVISION = "0010"
+
+# A pooled PostgreSQL connection back in use within this many seconds of its last use is not
+# pinged first. A delivery worker checks one out for every claim and every write of outcomes,
+# dozens a second, and a ping costs three round trips (BEGIN, a query, ROLLBACK): more than
+# the work itself. A restart of PostgreSQL finds connections idle, which are pinged as before.
+PING_IDLE_AFTER_SECONDS = 1.0
 
 # The top-level alembic/ folder of the checkout, installed as this package (pyproject.toml).
 MIGRATIONS_PACKAGE = "codecast_migrations"
@@ -87,14 +94,44 @@ def create_engine(url: str, **overrides: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     options: dict[str, Any] = {
-        # A dropped connection (PostgreSQL restart) is noticed before use, not mid-query.
-        "pool_pre_ping": True,
         "pool_size": 10,
         "max_overflow": 10,
         "pool_recycle": 1800,
     }
     options.update(overrides)
-    return create_async_engine(url, **options)
+    engine = create_async_engine(url, **options)
+    if not options.get("pool_pre_ping"):
+        # A dropped connection (PostgreSQL restart) is noticed before use, not mid-query.
+        _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """`pool_pre_ping` for connections idle `PING_IDLE_AFTER_SECONDS` or more, the others
+    used at once: a failed ping (DisconnectionError) makes the pool connect afresh."""
+    dialect = engine.dialect
+
+    def connected(dbapi_connection: Any, record: Any) -> None:
+        record.info["codecast_used_at"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        used_at = record.info.get("codecast_used_at", 0.0)
+        if time.monotonic() - used_at >= PING_IDLE_AFTER_SECONDS:
+            try:
+                dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                if isinstance(exc, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
+                    exc, dbapi_connection, None
+                ):
+                    raise DisconnectionError(str(exc)) from exc
+                raise
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["codecast_used_at"] = time.monotonic()
+
+    event.listen(engine.sync_engine, "connect", connected)
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "checkin", checkin)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,7 +19,7 @@ import discord
 from discord.http import Route
 
 from bot.core.catalog import Catalog
-from bot.core.domain import Announcement, Platform
+from bot.core.domain import Announcement, Game, Platform
 from bot.core.language import Words
 from bot.store.outbox import Delivery
 from bot.store.repository import SentMessage
@@ -73,6 +73,9 @@ MAX_NONCE_CHARS = 25
 # Channel type of announcement (news) channels, whose messages other servers can follow.
 CHANNEL_TYPE_ANNOUNCEMENT = discord.ChannelType.news.value
 MAX_REMEMBERED_CHANNELS = 10_000
+# Message bodies kept, by (announcement, role, language): every channel of a fan-out with
+# the same role and language gets the same embeds and buttons, rendered once.
+RENDERED_CACHE_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class DiscordSender:
         self.source_names: Mapping[str, str] = {s.id: s.label for s in catalog.sources}
         self._channel_types: OrderedDict[int, int] = OrderedDict()
         self._held_until: OrderedDict[int, float] = OrderedDict()
+        self._bodies: OrderedDict[tuple[int, str | None, str], dict[str, Any]] = OrderedDict()
 
     async def send(self, delivery: Delivery, announcement: Announcement) -> Outcome:
         if not self.ready:
@@ -179,24 +183,22 @@ class DiscordSender:
         game = self.catalog.games.get(announcement.game)
         if game is None:
             return Failed(f"game {announcement.game!r} is not in the catalog")
-        message = announcement_message(
-            announcement,
-            game,
-            role_id=role_to_ping(delivery.options),
-            source_names=self.source_names,
-            words=subscription_words(
-                delivery.options,
-                server_locale(self.client, delivery.space_id),
-                delivery.language,
-            ),
-        )
         channel_id = int(delivery.chat_id)
-        payload = message.payload(nonce=delivery_nonce(delivery))
+        # The nonce is the delivery's own; the rest is shared (never changed once made).
+        payload = {
+            **self._body(announcement, game, delivery),
+            "nonce": delivery_nonce(delivery),
+            "enforce_nonce": True,
+        }
         limiter = self._channels.limiter(str(channel_id))
-        try:
-            await asyncio.wait_for(limiter.acquire(), MAX_CHANNEL_WAIT_SECONDS)
-        except TimeoutError:
-            return RateLimited(self.limits.channel_window)
+        if limiter.has_capacity():
+            # The common case (a channel's first message in a while) without wait_for's task.
+            await limiter.acquire()
+        else:
+            try:
+                await asyncio.wait_for(limiter.acquire(), MAX_CHANNEL_WAIT_SECONDS)
+            except TimeoutError:
+                return RateLimited(self.limits.channel_window)
         # Checked after the channel's turn came: the send before it may just have met a 429.
         held = self._held_until.get(channel_id, 0.0) - time.monotonic()
         if held > 0:
@@ -220,6 +222,30 @@ class DiscordSender:
         if self.crosspost:
             await self._publish(channel_id, message_id)
         return Sent(message_id)
+
+    def _body(self, announcement: Announcement, game: Game, delivery: Delivery) -> dict[str, Any]:
+        """The message create's body without its nonce, rendered once per announcement,
+        role and language."""
+        role = role_to_ping(delivery.options)
+        spoken = subscription_words(
+            delivery.options, server_locale(self.client, delivery.space_id), delivery.language
+        )
+        key = (announcement.id, role, spoken.tag)
+        body = self._bodies.get(key)
+        if body is None:
+            message = announcement_message(
+                announcement,
+                game,
+                role_id=role,
+                source_names=self.source_names,
+                words=spoken,
+            )
+            body = self._bodies[key] = message.payload()
+            while len(self._bodies) > RENDERED_CACHE_SIZE:
+                self._bodies.popitem(last=False)
+        else:
+            self._bodies.move_to_end(key)
+        return body
 
     async def edit(
         self,

@@ -255,3 +255,52 @@ async def test_a_slow_batch_keeps_its_lease_and_is_not_taken_over(
     assert await busy == 2
     assert other_sender.sent == []
     assert sorted(c for c, _ in slow_sender.sent) == ["a", "b"]
+
+
+async def claim(
+    session: AsyncSession,
+    clock: FakeClock,
+    worker: str,
+    limit: int,
+    exclude: frozenset[int] = frozenset(),
+) -> list[Delivery]:
+    return await outbox.claim_due(
+        session,
+        Platform.TELEGRAM,
+        worker=worker,
+        limit=limit,
+        lease=timedelta(minutes=2),
+        now=clock(),
+        exclude=exclude,
+    )
+
+
+async def test_claims_come_oldest_first_with_their_chats_and_leave_out_the_held_rows(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    announcement = await setup(sessions, clock, ["a", "b", "c", "d"])
+    async with sessions.begin() as session:
+        first = await claim(session, clock, "w1", 2)
+    assert [d.chat_id for d in first] == ["a", "b"]
+    assert all(d.announcement_id == announcement and d.attempts == 1 for d in first)
+    # The lease of a and b ran out, but w1 still holds them (sending): only c and d.
+    clock.advance(minutes=3)
+    async with sessions.begin() as session:
+        second = await claim(session, clock, "w1", 10, exclude=frozenset(d.id for d in first))
+    assert [d.chat_id for d in second] == ["c", "d"]
+
+
+# SKIP LOCKED is PostgreSQL's; SQLite has one writer at a time.
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_two_claims_at_once_on_postgresql_never_share_a_row(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    await setup(sessions, clock, [f"chat{i}" for i in range(10)])
+    async with sessions.begin() as one, sessions.begin() as two:
+        # The first claim's transaction is still open (its rows locked) when the second runs.
+        mine = await claim(one, clock, "w1", 6)
+        theirs = await claim(two, clock, "w2", 6)
+    assert len(mine) == 6
+    assert len(theirs) == 4
+    assert not {d.id for d in mine} & {d.id for d in theirs}
