@@ -29,6 +29,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    String,
     Table,
     all_,
     and_,
@@ -54,6 +55,8 @@ from bot.store.models import (
     SubscriptionRow,
     UTCDateTime,
 )
+
+ARRAY_OF_TEXT = postgresql.ARRAY(String(64))
 
 
 @dataclass(frozen=True)
@@ -308,8 +311,32 @@ async def mark_sent_many(
     per row, so that recording outcomes keeps up with a platform's full sending rate."""
     if not sent:
         return
-    # The Core table: an executemany UPDATE by id, without the ORM's per-row bookkeeping.
     table = cast(Table, DeliveryRow.__table__)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # One UPDATE joined to the ids and message ids as two arrays: PostgreSQL plans and
+        # runs one statement instead of one per row.
+        rows = (
+            func.unnest(
+                bindparam("sent_ids", [i for i, _ in sent], type_=postgresql.ARRAY(BigInteger)),
+                bindparam("sent_message_ids", [m for _, m in sent], type_=ARRAY_OF_TEXT),
+            )
+            .table_valued("id", "message_id")
+            .render_derived(name="sent")
+        )
+        await session.execute(
+            update(table)
+            .where(table.c.id == rows.c.id)
+            .values(
+                state=DeliveryState.SENT,
+                message_id=rows.c.message_id,
+                sent_at=now,
+                # claimed_by stays, as in mark_sent.
+                lease_until=None,
+                last_error=None,
+            )
+        )
+        return
+    # The Core table: an executemany UPDATE by id, without the ORM's per-row bookkeeping.
     await session.execute(
         update(table)
         .where(table.c.id == bindparam("sent_id"))
