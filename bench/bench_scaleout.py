@@ -55,6 +55,19 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
 
 
+def kernel_side(pid: int) -> tuple[float, int]:
+    """System CPU seconds of a process so far, and how often it went to sleep (voluntary
+    context switches: each an epoll wait that found nothing ready)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    status = Path(f"/proc/{pid}/status").read_text()
+    switches = next(
+        int(line.split()[1])
+        for line in status.splitlines()
+        if line.startswith("voluntary_ctxt_switches")
+    )
+    return int(fields[12]) / CLOCK_TICKS, switches
+
+
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -149,10 +162,17 @@ class Run:
     postgres_shared: float
     bench: float
     load: float
+    # codecast's system CPU seconds and sleeps (voluntary context switches), all processes.
+    codecast_system: float = 0.0
+    codecast_sleeps: int = 0
 
     @property
     def rate(self) -> float:
         return self.deliveries / self.seconds
+
+    @property
+    def total_codecast(self) -> float:
+        return sum(self.codecast)
 
     @property
     def codecast_us(self) -> float:
@@ -176,7 +196,10 @@ class Run:
         return (
             f"{self.processes} process(es): {self.deliveries} deliveries in "
             f"{self.seconds:.2f}s = {self.rate:,.0f}/s; CPU s: codecast {codecast} "
-            f"({self.codecast_us:.0f} us a delivery), fakes {self.fakes:.1f}, PostgreSQL "
+            f"({self.codecast_us:.0f} us a delivery, "
+            f"{self.codecast_system / self.total_codecast:.0%} in the kernel, "
+            f"{self.codecast_sleeps / self.deliveries:.2f} sleeps a delivery), fakes "
+            f"{self.fakes:.1f}, PostgreSQL "
             f"{self.postgres:.1f}, bench {self.bench:.1f}: {self.total:.1f} of "
             f"{self.seconds * CORES:.1f} on {CORES} cores (ceiling {self.ceiling:,.0f}/s); "
             f"PostgreSQL's shared processes {self.postgres_shared:.1f} (WAL, checkpoints: "
@@ -228,6 +251,7 @@ async def drain_with(processes: int, deliveries: int, folder: Path, profile: Pat
                     await asyncio.sleep(0.02)
                 pids = [d.process.pid for d in daemons if d.process is not None]
                 before = [cpu_seconds(p) for p in pids], fake.cpu(), postgres_cpu(name)
+                kernel = [kernel_side(p) for p in pids]
                 bench = own_cpu()
                 started = time.perf_counter()
                 spies = (
@@ -245,6 +269,7 @@ async def drain_with(processes: int, deliveries: int, folder: Path, profile: Pat
                     await asyncio.sleep(0.05)
                 elapsed = time.perf_counter() - started
                 codecast = [cpu_seconds(p) - c for p, c in zip(pids, before[0], strict=True)]
+                kernel_after = [kernel_side(p) for p in pids]
                 database = postgres_cpu(name)
                 run = Run(
                     processes=processes,
@@ -256,6 +281,12 @@ async def drain_with(processes: int, deliveries: int, folder: Path, profile: Pat
                     postgres_shared=database[1] - before[2][1],
                     bench=own_cpu() - bench,
                     load=os.getloadavg()[0],
+                    codecast_system=sum(
+                        a[0] - b[0] for a, b in zip(kernel_after, kernel, strict=True)
+                    ),
+                    codecast_sleeps=sum(
+                        a[1] - b[1] for a, b in zip(kernel_after, kernel, strict=True)
+                    ),
                 )
                 for process in spies:
                     process.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
