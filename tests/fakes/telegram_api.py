@@ -12,7 +12,7 @@ import re
 import signal
 import sys
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
@@ -29,6 +29,8 @@ Scope = Literal["chat", "group", "global", "paid"]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForCodecastTests-000000"
 MAX_TEXT_LENGTH = 4096
+# Texts whose check is remembered (see FakeTelegram._checked_text).
+TEXTS_REMEMBERED = 64
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_UPDATES_PER_POLL = 100
 # Bot API: a message sent with allow_paid_broadcast costs the bot 0.1 Stars, counted here in
@@ -474,6 +476,8 @@ class FakeTelegram:
         self.violations: list[Violation] = []
         self._bot_json = self.bot_user.to_json()
         self._decode = _ParamDecoder()
+        # Texts checked (as sent and as shown): a fan-out sends one text to every chat.
+        self._texts: OrderedDict[tuple[str, Any], tuple[str, str]] = OrderedDict()
         self._users: dict[int, FakeUser] = {}
         self._chats: dict[int, _ChatState] = {}
         self._usernames: dict[str, int] = {}
@@ -1071,7 +1075,7 @@ class FakeTelegram:
         state = self._chat_for(params.get("chat_id"))
         _require_posting(state)
         parse_mode = params.get("parse_mode")
-        text, shown = _checked_text(params.get("text"), parse_mode)
+        text, shown = self._checked_text(params.get("text"), parse_mode)
         markup = _checked_markup(params.get("reply_markup"))
         now = time.monotonic()
         paid = params.get("allow_paid_broadcast") in (True, "true", "True")
@@ -1097,9 +1101,21 @@ class FakeTelegram:
             self._current[sent.chat_id, sent.message_id] = sent
         return self._message_json(state, sent, shown)
 
+    def _checked_text(self, text: Any, parse_mode: Any) -> tuple[str, str]:
+        """`_checked_text`, remembered for the last few texts that passed."""
+        if not isinstance(text, str) or not isinstance(parse_mode, str | None):
+            return _checked_text(text, parse_mode)
+        key = (text, parse_mode)
+        checked = self._texts.get(key)
+        if checked is None:
+            checked = self._texts[key] = _checked_text(text, parse_mode)
+            while len(self._texts) > TEXTS_REMEMBERED:
+                self._texts.popitem(last=False)
+        return checked
+
     def _edit_message_text(self, params: JSON) -> JSON | bool:
         parse_mode = params.get("parse_mode")
-        text, shown = _checked_text(params.get("text"), parse_mode)
+        text, shown = self._checked_text(params.get("text"), parse_mode)
         markup = _checked_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             self._record_edit("editMessageText", params, None, None, text, markup)
