@@ -17,6 +17,7 @@ import contextlib
 import copy
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -325,3 +326,7 @@ def decode_text(body: bytes) -> str:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError:
         return body.decode("cp1252", errors="replace")
+
+
+# A scraper's fetch as a value (scrapers.fetch_for).
+FetchFunction = Callable[[Fetcher, SourceConfig, Validators], Awaitable[Fetched]]

@@ -9,15 +9,15 @@ import json
 from typing import Any
 
 from bot.core.domain import CodeStatus, Game, ScrapedCode, SourceConfig
-from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text, fetch_url
+from scrapers.base import SourceChanged, decode_text, fetch_url
 from scrapers.codelist import CodeList, check_size, shielded
 from scrapers.rewards import rewards_from_text
 
 _LISTS = (("active", CodeStatus.ACTIVE), ("inactive", CodeStatus.EXPIRED))
 
 
-async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:
-    return await fetch_url(fetcher, source, validators)
+# A plain conditional GET; the registry hands the daemon this very function (scrapers/__init__).
+fetch = fetch_url
 
 
 @shielded("ennead")

@@ -28,7 +28,7 @@ from mwparserfromhell.wikicode import Wikicode
 from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
 from bot.core.rewards import MAX_ITEMS, items_text
 from scrapers import fandom_html, mediawiki
-from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text
+from scrapers.base import SourceChanged, decode_text
 from scrapers.codelist import CodeList, check_size, server_of, shielded
 from scrapers.dates import parse_date
 from scrapers.htmltext import nested_deeper
@@ -53,9 +53,9 @@ _MAX_MARKUP_NESTING = 100
 _TABLE_EDGE = re.compile(r"^[ \t]*(\{\||\|\})", re.MULTILINE)
 
 
-async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:
-    """The revision id first, the content only when it moved (scrapers/mediawiki.py)."""
-    return await mediawiki.fetch_when_changed(fetcher, source, validators)
+# The revision id first, the content only when it moved; the registry hands the daemon this
+# very function (scrapers/__init__), without this module's parsers.
+fetch = mediawiki.fetch
 
 
 @shielded("fandom")

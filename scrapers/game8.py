@@ -15,7 +15,7 @@ from datetime import datetime
 from selectolax.lexbor import LexborNode
 
 from bot.core.domain import CodeStatus, Game, RewardItem, ScrapedCode, SourceConfig
-from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text, fetch_url
+from scrapers.base import SourceChanged, decode_text, fetch_url
 from scrapers.codelist import CodeList, check_size, shielded
 from scrapers.dates import parse_date
 from scrapers.htmltext import (
@@ -52,8 +52,8 @@ _LIST_TAGS = frozenset({"li"})
 _TABLE_TAGS = frozenset({"td", "th"})
 
 
-async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:
-    return await fetch_url(fetcher, source, validators)
+# A plain conditional GET; the registry hands the daemon this very function (scrapers/__init__).
+fetch = fetch_url
 
 
 @shielded("game8")

@@ -73,6 +73,11 @@ def latest_revision(body: bytes) -> str | None:
     return str(revision)
 
 
+async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:
+    """A wiki page as a scraper fetches it (the `fandom` kind): see fetch_when_changed."""
+    return await fetch_when_changed(fetcher, source, validators)
+
+
 async def fetch_when_changed(
     fetcher: Fetcher,
     source: SourceConfig,

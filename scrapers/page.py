@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from bot.core.domain import Game, ScrapedCode, SourceConfig
-from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, fetch_url
+from scrapers.base import SourceChanged, fetch_url
 from scrapers.extract import extract_codes, find_codes, is_text
 
 __all__ = ["extract_codes", "fetch", "find_codes", "parse"]
 
 
-async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:
-    return await fetch_url(fetcher, source, validators)
+# A plain conditional GET; the registry hands the daemon this very function (scrapers/__init__).
+fetch = fetch_url
 
 
 def parse(body: bytes, game: Game, source: SourceConfig) -> list[ScrapedCode]:

@@ -11,7 +11,7 @@ import re
 from selectolax.lexbor import LexborNode
 
 from bot.core.domain import CodeStatus, Game, ScrapedCode, SourceConfig
-from scrapers.base import Fetched, Fetcher, SourceChanged, Validators, decode_text, fetch_url
+from scrapers.base import SourceChanged, decode_text, fetch_url
 from scrapers.codelist import CodeList, check_size, shielded
 from scrapers.htmltext import heading_level, heading_text, html_tree, inline_text
 from scrapers.rewards import rewards_from_text
@@ -23,8 +23,8 @@ _SEPARATOR = re.compile(r"^\s*[-\u2013\u2014:]\s*")
 _WRAPPING = " -\u2013\u2014:,;\t\n"
 
 
-async def fetch(fetcher: Fetcher, source: SourceConfig, validators: Validators) -> Fetched:
-    return await fetch_url(fetcher, source, validators)
+# A plain conditional GET; the registry hands the daemon this very function (scrapers/__init__).
+fetch = fetch_url
 
 
 @shielded("pockettactics")

@@ -24,6 +24,7 @@ from bot.app.leader import ScheduleLock, lead
 from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
 from bot.app.parsing import ParserPool
 from bot.app.pipeline import CycleReport, Pipeline
+from bot.app.rendering import SiteWorker
 from bot.app.scraping import Scraping
 from bot.app.settings import Role, Settings
 from bot.app.subscribers import read_subscribers, sync_subscribers
@@ -38,7 +39,7 @@ from notifiers.delivery import DeliveryWorker, RetryPolicy
 from notifiers.registry import PlatformParts, build_platforms
 from notifiers.reports import Announced, ReportRules
 from notifiers.service import ChatService
-from scrapers import SCRAPERS
+from scrapers import fetching_scrapers
 from scrapers.base import Fetcher
 from scrapers.politeness import HostGate, host_of
 from scrapers.verify import RedeemClient, load_accounts
@@ -74,6 +75,8 @@ class App:
     pipeline: Pipeline
     publisher: SitePublisher
     parsers: ParserPool
+    # Renders the site in a worker process; stopped with the App.
+    site_worker: SiteWorker | None = None
     services: list[ChatService] = field(default_factory=list)
     workers: list[DeliveryWorker] = field(default_factory=list)
     clock: Callable[[], datetime] = utc_now
@@ -154,6 +157,8 @@ class App:
 
     async def close(self) -> None:
         self.parsers.stop()
+        if self.site_worker is not None:
+            self.site_worker.stop()
         for service in self.services:
             try:
                 await service.stop()
@@ -260,13 +265,14 @@ async def build_app(
         catalog=catalog,
         sessions=sessions,
         fetcher=fetcher,
-        scrapers=observe_scrapers(SCRAPERS, metrics),
+        scrapers=observe_scrapers(fetching_scrapers(), metrics),
         clock=utc_now,
         verify_policy=policy,
         parser=parsers,
         hosts=hosts,
         delivery_order=settings.delivery_order,
     )
+    site_worker = SiteWorker(log_level=settings.log_level, log_json=settings.log_json)
     publisher = SitePublisher(
         catalog=catalog,
         sessions=sessions,
@@ -276,6 +282,7 @@ async def build_app(
         http=http,
         indexnow_key=settings.indexnow_key.get_secret_value() if settings.indexnow_key else None,
         icon_store=IconStore(settings.site_dir, public_http, utc_now),
+        render=site_worker,
     )
     app = App(
         settings=settings,
@@ -287,6 +294,7 @@ async def build_app(
         pipeline=pipeline,
         publisher=publisher,
         parsers=parsers,
+        site_worker=site_worker,
         metrics=metrics,
     )
     if policy is not None:

@@ -15,17 +15,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from wsgiref.simple_server import WSGIServer
+from typing import TYPE_CHECKING
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    PlatformCollector,
-    ProcessCollector,
-    start_http_server,
-)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -40,6 +31,9 @@ from bot.store.verify_queue import QueueStats
 from notifiers.delivery import Failed, Gone, Outcome, RateLimited, Retry, Sender, Sent
 from scrapers.base import Fetched, Fetcher, Scraper, Validators
 from scrapers.politeness import host_of
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +59,22 @@ def outcome_name(outcome: Outcome) -> str:
 
 
 class Metrics:
-    """Every metric of the process, in a registry of its own (nothing global)."""
+    """Every metric of the process, in a registry of its own (nothing global).
+
+    prometheus_client (and the HTTP server it brings) is imported here, not with the module:
+    a daemon without a metrics port never loads it (about 5 MB).
+    """
 
     def __init__(self) -> None:
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            Histogram,
+            PlatformCollector,
+            ProcessCollector,
+        )
+
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
@@ -259,6 +266,8 @@ class Metrics:
     def serve(self, port: int, host: str = "127.0.0.1") -> MetricsServer:
         """Serve /metrics over HTTP from a daemon thread, on this machine only unless `host`
         says otherwise (CODECAST_METRICS_HOST): the figures name sources and chats."""
+        from prometheus_client import start_http_server
+
         server, _thread = start_http_server(port, host, registry=self.registry)
         bound = int(server.server_address[1])
         log.info("metrics on http://%s:%d/metrics", host, bound)

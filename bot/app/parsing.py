@@ -34,13 +34,14 @@ from typing import Protocol
 
 from bot.app.logs import configure_logging, log_context
 from bot.core.domain import Game, ScrapedCode, SourceConfig
-from scrapers import SCRAPERS
+from scrapers import PARSER_MODULES, SCRAPERS
 from scrapers.base import Scraper, SourceChanged, SourceTooSlow
 
 log = logging.getLogger(__name__)
 
-# What the fork server imports once, so that each worker starts with the parsers loaded.
-_PRELOAD = ["scrapers", "scrapers.extract", "bot.app.parsing"]
+# What the fork server imports once, so that each worker starts with the parsers and the site's
+# renderer loaded (the daemon itself never imports them).
+_PRELOAD = [*PARSER_MODULES.values(), "bot.app.parsing", "bot.site.render", "bot.app.rendering"]
 # A page whose worker died is tried once more in a fresh pool before it counts as a crash.
 _TRIES_AFTER_A_DEATH = 2
 
@@ -86,7 +87,18 @@ def parse_page(body: bytes, game: Game, source: SourceConfig) -> Parsed:
     return codes, time.process_time() - started
 
 
-def _start_worker(log_level: str, as_json: bool, daemon_pid: int) -> None:
+def worker_context() -> multiprocessing.context.ForkServerContext:
+    """The fork server the parsers' and the site's workers are forked from.
+
+    One per process (multiprocessing keeps it), started by the first worker; what it preloads
+    is set before that, and is the same whoever starts it.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
+def start_worker(log_level: str, as_json: bool, daemon_pid: int) -> None:
     # A worker's log lines (a parser's warnings) go to the same stderr, in the same format.
     configure_logging(log_level, as_json=as_json)
     threading.Thread(
@@ -135,8 +147,7 @@ class ParserPool:
         self.workers = workers
         self.time_limit = time_limit
         self._log = (log_level, log_json)
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(_PRELOAD)
+        self._context = worker_context()
         # One page per worker at a time: a page's clock starts when a worker is free for it.
         self._slots = asyncio.Semaphore(workers)
         self._executor: ProcessPoolExecutor | None = None
@@ -183,7 +194,7 @@ class ParserPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=self._context,
-                initializer=_start_worker,
+                initializer=start_worker,
                 initargs=(level, as_json, os.getpid()),
             )
             self._ready = asyncio.wrap_future(self._executor.submit(_ready))
@@ -193,13 +204,13 @@ class ParserPool:
         """Kill the workers of `executor`; the next page gets a new pool."""
         if self._executor is executor:
             self._executor = self._ready = None
-        _kill(executor)
+        kill_workers(executor)
 
     def stop(self) -> None:
         """Kill the workers now; pages being parsed or waiting raise ParsingStopped."""
         self._stopped = True
         if self._executor is not None:
-            _kill(self._executor)
+            kill_workers(self._executor)
             self._executor = self._ready = None
 
 
@@ -207,8 +218,8 @@ def _ready() -> None:
     """A first task, so that the fork server and a worker are up before any page's clock."""
 
 
-def _kill(executor: ProcessPoolExecutor) -> None:
-    # ProcessPoolExecutor has no way to stop a task that is running (Python 3.14 adds
+def kill_workers(executor: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor has no way to stop a task that is running (Python 3.14 adds its
     # kill_workers()); its processes are the only handle, so they are killed directly. The
     # pool then fails what was submitted to it with BrokenProcessPool.
     processes: Mapping[int, BaseProcess] = getattr(executor, "_processes", None) or {}

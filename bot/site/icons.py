@@ -32,7 +32,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from PIL import Image, UnidentifiedImageError
 
 from bot.core.addresses import PrivateAddress
 from bot.core.bodies import BodyError, read_response
@@ -100,7 +99,11 @@ def convert(data: bytes) -> ConvertedIcon:
     """Check and convert image bytes: WebP and PNG of at most STORED_PX pixels a side.
 
     Raises IconError for anything that is not one whole image of an accepted format.
+    Pillow is imported here: most publishes convert nothing, and a daemon that never meets a
+    new icon never loads it.
     """
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(BytesIO(data), formats=ACCEPTED_FORMATS) as image:
             width, height = image.size

@@ -3,35 +3,64 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.catalog import Catalog
 from bot.core.domain import PLAYERS
-from bot.site import (
-    SiteRenderer,
-    SiteSnapshot,
-    WriteReport,
-    changed_page_urls,
-    ping_indexnow,
-    render_site,
-    write_site,
-)
 from bot.site.icons import IconStore
+from bot.site.indexnow import changed_page_urls, ping_indexnow
+from bot.site.snapshot import SiteSnapshot
+from bot.site.write import WriteReport, write_site
 from bot.store import repository, verify_queue
 from bot.store.repository import submissions
 from bot.store.verify_queue import ACCOUNT_OUT, out_note
 
+if TYPE_CHECKING:
+    from bot.site.render import SiteRenderer
+
 log = logging.getLogger(__name__)
 
+# Renders a snapshot into the site folder: in a thread of this process (RenderInThread), or
+# in a worker process (the daemon's, bot/app/rendering.py).
+SiteRender = Callable[[Path, SiteSnapshot], Awaitable[WriteReport]]
 
-@dataclass(frozen=True)
+
+def render_and_write(
+    site_dir: Path, snapshot: SiteSnapshot, renderer: SiteRenderer
+) -> WriteReport:
+    """Render every file of the site and write those that changed (blocking)."""
+    from bot.site.render import render_site
+
+    return write_site(site_dir, render_site(snapshot, renderer))
+
+
+class RenderInThread:
+    """Renders in a thread of this process, with one renderer (templates and locale data
+    loaded on the first render, then kept): for tools and tests."""
+
+    def __init__(self) -> None:
+        self._renderer: SiteRenderer | None = None
+
+    async def __call__(self, site_dir: Path, snapshot: SiteSnapshot) -> WriteReport:
+        return await asyncio.to_thread(self._render, site_dir, snapshot)
+
+    def _render(self, site_dir: Path, snapshot: SiteSnapshot) -> WriteReport:
+        if self._renderer is None:
+            from bot.site.render import SiteRenderer
+
+            self._renderer = SiteRenderer()
+        return render_and_write(site_dir, snapshot, self._renderer)
+
+
+@dataclasses.dataclass(frozen=True)
 class SitePublisher:
     catalog: Catalog
     sessions: async_sessionmaker[AsyncSession]
@@ -40,8 +69,9 @@ class SitePublisher:
     clock: Callable[[], datetime]
     http: httpx.AsyncClient | None = None
     indexnow_key: str | None = None
-    # Templates and assets are loaded once per process, not once per cycle.
-    renderer: SiteRenderer = field(default_factory=SiteRenderer)
+    # Where the pages are rendered; a thread of this process unless the composition root
+    # says otherwise (templates and assets are loaded once, not once per cycle).
+    render: SiteRender = dataclasses.field(default_factory=RenderInThread)
     # Reward icons, fetched through `http` once each; built from site_dir when not given.
     icon_store: IconStore | None = None
 
@@ -82,8 +112,8 @@ class SitePublisher:
         """Render and write the site from `snapshot` (read from the database when not given)."""
         if snapshot is None:
             snapshot = await self.snapshot()
-        # Rendering thousands of codes takes a while: a thread keeps the bots responsive.
-        report = await asyncio.to_thread(self._render_and_write, snapshot)
+        # Rendering thousands of codes takes a while: elsewhere, the bots stay responsive.
+        report = await self.render(self.site_dir, snapshot)
         if report.written:
             log.info(
                 "site: %d files written (%d bytes), %d unchanged",
@@ -96,6 +126,3 @@ class SitePublisher:
             if pages:
                 await ping_indexnow(self.http, self.indexnow_key, snapshot.site_url, pages)
         return report
-
-    def _render_and_write(self, snapshot: SiteSnapshot) -> WriteReport:
-        return write_site(self.site_dir, render_site(snapshot, self.renderer))

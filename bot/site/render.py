@@ -6,16 +6,13 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.core.domain import PLAYERS, CodeView, Game, SourceHealth
+from bot.core.domain import PLAYERS
 from bot.core.glossary import game_name, game_note
-from bot.core.submission import ReportCounts
 from bot.core.text import web_url
 from bot.site.cards import front_lines, game_cards, source_anchor
 from bot.site.feeds import atom_feeds, codes_json_files, robots_txt, sitemap_xml
@@ -28,34 +25,15 @@ from bot.site.localize import (
     script_words,
     site_languages,
 )
+from bot.site.snapshot import SiteSnapshot
 from bot.site.view import GameCodes, arrange, iso
 
-if TYPE_CHECKING:
-    from bot.site.icons import Icon
+__all__ = ["SiteRenderer", "SiteSnapshot", "render_site"]
 
 log = logging.getLogger(__name__)
 
 # IndexNow keys are 8 to 128 characters of this alphabet; the key file sits at the site root.
 _INDEXNOW_KEY = re.compile(r"[A-Za-z0-9-]{8,128}")
-
-
-@dataclass(frozen=True)
-class SiteSnapshot:
-    games: tuple[Game, ...]  # catalog order
-    codes: tuple[CodeView, ...]  # all codes of all games (active, unknown, expired)
-    sources: tuple[SourceHealth, ...]
-    generated_at: datetime  # tz-aware UTC
-    site_url: str  # absolute base URL, ends with "/"
-    # When set, the site carries the IndexNow key file (<key>.txt) that proves ownership.
-    indexnow_key: str | None = None
-    # Reward icon URL -> the icon stored under icons/ (bot.site.icons); others show as text.
-    icons: Mapping[str, Icon] = field(default_factory=dict)
-    # Verification accounts HoYoverse refuses ("verification account alt-1: cookie expired").
-    verification_notes: tuple[str, ...] = ()
-    # How players' reports fared (accepted, rejected, waiting), for the sources page.
-    reports: ReportCounts | None = None
-    # Source id -> what players call it (SourceConfig.label); ids not in it show as they are.
-    source_names: Mapping[str, str] = field(default_factory=dict)
 
 
 # Why nothing on the pages shows snapshot.generated_at: the site is rendered every cycle (a

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 import tomllib
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from scrapers import SCRAPERS, scraper_for
+from scrapers import SCRAPERS, fetch_for, scraper_for
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def catalog_kinds() -> set[str]:
@@ -43,3 +48,24 @@ def test_the_generic_page_extractor_is_registered() -> None:
     assert callable(page.fetch)
     assert callable(page.parse)
     assert SCRAPERS.get("page") is page
+
+
+@pytest.mark.parametrize("kind", sorted(SCRAPERS))
+def test_the_daemon_fetches_each_kind_with_its_modules_own_fetch(kind: str) -> None:
+    assert fetch_for(kind) is SCRAPERS[kind].fetch
+
+
+def test_fetching_imports_no_parser() -> None:
+    """The daemon fetches every kind without loading a parser's library (its pages are
+    parsed in worker processes): checked in a fresh interpreter."""
+    probe = (
+        "import sys\n"
+        "from scrapers import fetching_scrapers\n"
+        "fetching_scrapers()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('selectolax', 'mwparserfromhell') or m.startswith('scrapers.extract')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
