@@ -23,33 +23,39 @@ class Rate:
 class KeyedLimiter:
     """One leaky-bucket limiter per key (chat, channel), created on first use.
 
-    Only recently used keys are kept: a key idle for longer than its bucket needs to drain
-    has nothing left to remember, so memory stays bounded by the sends of the last moments,
-    not by the number of subscribers.
+    Only keys whose bucket may still hold sends are kept: a key not asked for during a whole
+    bucket period, whose bucket is empty, has nothing left to remember, and is forgotten as
+    later sends come (the least recently used first). Memory follows the sends of the last
+    moments, not the number of subscribers.
     """
 
-    def __init__(self, rate: Rate, *, max_keys: int = 10_000) -> None:
+    def __init__(self, rate: Rate) -> None:
         self.rate = rate
-        self.max_keys = max_keys
-        self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        # key -> its limiter and when it was last handed out (event loop time).
+        self._limiters: OrderedDict[str, tuple[AsyncLimiter, float]] = OrderedDict()
 
     def limiter(self, key: str) -> AsyncLimiter:
-        limiter = self._limiters.get(key)
-        if limiter is None:
+        now = asyncio.get_running_loop().time()
+        entry = self._limiters.get(key)
+        if entry is None:
+            self._forget_idle(now)
             limiter = AsyncLimiter(self.rate.count, self.rate.seconds)
-            self._limiters[key] = limiter
-            self._evict()
         else:
+            limiter = entry[0]
             self._limiters.move_to_end(key)
+        self._limiters[key] = (limiter, now)
         return limiter
 
-    def _evict(self) -> None:
-        while len(self._limiters) > self.max_keys:
-            key, limiter = next(iter(self._limiters.items()))
-            if not limiter.has_capacity(self.rate.count):
-                # Still draining: forgetting it would let the next send burst early.
+    def _forget_idle(self, now: float) -> None:
+        # The least recently used first. One asked for within a bucket period is kept even
+        # when its bucket looks empty: its caller may not have taken its turn yet. One still
+        # draining is kept too: forgetting it would let the next send to its key burst early.
+        # Those are the keys sent to within a bucket's time, which the overall rate bounds.
+        while self._limiters:
+            limiter, handed_out = next(iter(self._limiters.values()))
+            if now - handed_out < self.rate.seconds or not limiter.has_capacity(self.rate.count):
                 break
-            del self._limiters[key]
+            self._limiters.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._limiters)
@@ -207,21 +213,31 @@ class AnsweredWindow:
 
 
 class WindowSlot:
-    """One request's place in an AnsweredWindow."""
+    """One request's place in an AnsweredWindow.
+
+    A window holds as many slots as its limit counts (1,000 for paid broadcasts), nearly all
+    of them answered: an Event is made only for a slot someone waits on, not for every one.
+    """
 
     __slots__ = ("_clock", "_done", "answered_at")
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._done = asyncio.Event()
+        self._done: asyncio.Event | None = None
         self.answered_at: float | None = None
 
     def answered(self) -> None:
         if self.answered_at is None:
             self.answered_at = self._clock()
-            self._done.set()
+            if self._done is not None:
+                self._done.set()  # the waiters hold it; the slot needs it no more
+                self._done = None
 
     async def wait(self) -> None:
+        if self.answered_at is not None:
+            return
+        if self._done is None:
+            self._done = asyncio.Event()
         await self._done.wait()
 
 

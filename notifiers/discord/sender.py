@@ -44,8 +44,6 @@ GLOBAL_WINDOW_SECONDS = 1.0
 # A channel whose own limit would hold a send longer than this is retried later instead,
 # so that one busy channel does not hold a worker slot that other channels could use.
 MAX_CHANNEL_WAIT_SECONDS = 10.0
-# Limiters of channels sent to a moment ago; older ones (drained) are forgotten.
-MAX_CHANNEL_LIMITERS = 1_000
 # A 429 without Discord's `Via` header comes from Cloudflare: a ban of the whole bot (IP)
 # that lasts far longer than any bucket. Everything pauses.
 CLOUDFLARE_BAN_SECONDS = 600.0
@@ -169,7 +167,7 @@ class DiscordSender:
         window_limit = max(1, int(limits.global_per_second))
         self._window = AnsweredWindow(window_limit, GLOBAL_WINDOW_SECONDS)
         spacing = limits.channel_window / limits.channel_messages * CHANNEL_HEADROOM
-        self._channels = KeyedLimiter(Rate(1, spacing), max_keys=MAX_CHANNEL_LIMITERS)
+        self._channels = KeyedLimiter(Rate(1, spacing))
         self._pause = PauseGate()
         self.source_names: Mapping[str, str] = {s.id: s.label for s in catalog.sources}
         self._channel_types: OrderedDict[int, int] = OrderedDict()

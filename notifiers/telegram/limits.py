@@ -64,8 +64,6 @@ PACER_CATCH_UP_SECONDS = 0.005
 MAX_GLOBAL_PAUSE = 60.0
 # Two 429s for different chats within this many seconds mean the bot-wide limit was hit.
 GLOBAL_429_WINDOW = 1.0
-# Groups whose spacing is remembered; idle ones are forgotten first (see KeyedLimiter).
-MAX_TRACKED_GROUPS = 2_000
 # While both wait, this many replies go before one broadcast message: people first, and an
 # announcement still moves during a burst of commands.
 REPLIES_PER_BROADCAST = 4
@@ -292,7 +290,7 @@ class SendLimits:
         # 20 a minute to a group: sends 3 s apart. Jitter is nothing against such a gap, and a
         # spacing needs no memory of a group's last 20 sends.
         self._groups = (
-            KeyedLimiter(spaced(limits.per_group, limits.margin), max_keys=MAX_TRACKED_GROUPS)
+            KeyedLimiter(spaced(limits.per_group, limits.margin))
             if limits.per_group is not None
             else None
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram.ext import ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, Job
 
 from bot.core.catalog import Catalog
 from notifiers.boards import BoardKeeper
@@ -30,6 +31,22 @@ from notifiers.telegram.service import TelegramService, Webhook, webhook_secret
 from notifiers.telegram.settings import TelegramSettings
 from notifiers.telegram.transport import AiohttpRequest
 from notifiers.telegram.updates import ChatOrderedUpdates, FloodRule
+
+
+class CodecastApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, less a set that only grows.
+
+    After each update the Application notes its chat and user ids, so that a persistence
+    saves their data at its next run. codecast has no persistence (its state is in its own
+    database), so no run ever comes to empty those sets: every chat and user that ever wrote
+    to the bot would stay in them for the life of the process.
+    """
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Job[Any] | None = None
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 def file_url_for(api_url: str) -> str:
@@ -84,6 +101,7 @@ def build_application(
     # over the arguments of each of the many sends.
     builder = (
         ApplicationBuilder()
+        .application_class(CodecastApplication)
         .token(settings.telegram_token.get_secret_value())
         .request(send)
         .rate_limiter(TelegramRateLimiter(limits))
