@@ -332,6 +332,7 @@ async def daemon(
         CODECAST_DISCORD_CHANNEL_WINDOW="0.05",
         PTB_TIMEDELTA="true",
     )
+    env.update(dict(item.split("=", 1) for item in args.daemon_env))
     if plan.telegram:
         env.update(TELEGRAM_TOKEN=world.tg.token, CODECAST_TELEGRAM_API_URL=world.tg.base_url)
     if plan.discord:
@@ -405,6 +406,9 @@ async def soak(plan: Plan, args: argparse.Namespace, label: str) -> Result:
                 # The last announcements and edits finish before the counts are read.
                 await asyncio.sleep(3)
                 workers = sum(pss_mb(pid) for pid in descendants(process.pid))
+                if args.progress:
+                    threads = len(os.listdir(f"/proc/{process.pid}/task"))
+                    print(f"  daemon threads at the end: {threads}", flush=True)
                 return Result(
                     label,
                     samples,
@@ -456,6 +460,9 @@ if __name__ == "__main__":
         "--postgres-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/codecast_soak"
     )
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between polls")
+    parser.add_argument(
+        "--daemon-env", action="append", default=[], help="KEY=VALUE for the daemon, repeatable"
+    )
     parser.add_argument("--log-level", default="WARNING", help="the daemon's")
     parser.add_argument("--progress", type=int, default=0, help="print RSS every N cycles")
     arguments = parser.parse_args()

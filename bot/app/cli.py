@@ -20,7 +20,11 @@ log = logging.getLogger(__name__)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app.allocator import limit_arenas
     from bot.app.daemon import run_daemon, run_once
+
+    # Before the daemon's threads start: they share the C allocator's memory.
+    limit_arenas()
 
     return asyncio.run(run_once(settings) if args.once else run_daemon(settings))
 
