@@ -19,12 +19,21 @@ from bot.core.catalog import CatalogError, load_catalog
 log = logging.getLogger(__name__)
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def prepare_daemon() -> None:
+    """The daemon's process before its first thread and before it imports the rest."""
     from bot.app.allocator import limit_arenas
-    from bot.app.daemon import run_daemon, run_once
 
-    # Before the daemon's threads start: they share the C allocator's memory.
+    # The threads share the C allocator's memory.
     limit_arenas()
+    # httpx imports its command-line tool along with itself when it can, and with it click
+    # (and Pygments where installed): ~4 MB the daemon would keep and never use. A module
+    # set to None in sys.modules cannot be imported, which httpx takes as "not installed".
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    prepare_daemon()
+    from bot.app.daemon import run_daemon, run_once
 
     return asyncio.run(run_once(settings) if args.once else run_daemon(settings))
 

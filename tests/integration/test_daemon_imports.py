@@ -1,9 +1,10 @@
 """What a daemon imports: only its own platform's library, and nothing it does not run.
 
-Each case builds the App in a fresh interpreter as `codecast run` does (settings from the
-environment, a database already migrated) and lists the modules then loaded. Memory follows
-imports: discord.py or python-telegram-bot is 10-16 MB, the site's renderer and its locale
-data ~25 MB, and a module once imported stays for the life of the process.
+Each case builds the App in a fresh interpreter as `codecast run` does (the process prepared,
+settings from the environment, a database already migrated) and lists the modules then
+loaded. Memory follows imports: discord.py or python-telegram-bot is 10-16 MB, the site's
+renderer and its locale data ~25 MB, and a module once imported stays for the life of the
+process.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 BUILD = """
 import asyncio, json, sys
+from bot.app.cli import prepare_daemon
+prepare_daemon()
 from bot.app.daemon import build_app
 from bot.app.settings import Settings
 
@@ -33,8 +36,10 @@ print(json.dumps(sorted(sys.modules)))
 
 # Never imported by a daemon that has not needed them: the site renders in a worker process,
 # pages are parsed in worker processes, the database is migrated already, no metrics port,
-# no icon converted, no Apprise target sent to.
+# no icon converted, no Apprise target sent to; httpx's command-line tool is never run.
 NOT_IN_THE_DAEMON = (
+    "click",
+    "pygments",
     "jinja2",
     "PIL",
     "mwparserfromhell",
