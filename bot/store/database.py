@@ -90,7 +90,10 @@ def create_engine(url: str, **overrides: Any) -> AsyncEngine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **overrides)
+        # Prepared statements kept per connection (128 by default): an IN list of another
+        # length is another statement, so the cache fills with one-offs that stay in memory.
+        connect_args = {"timeout": 30, "cached_statements": 32}
+        engine = create_async_engine(url, connect_args=connect_args, **overrides)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     options: dict[str, Any] = {
