@@ -382,7 +382,9 @@ async def soak(plan: Plan, args: argparse.Namespace, label: str) -> Result:
             await seed(url, world, plan)
             async with daemon(Path(folder), url, site, world, plan, args) as process:
                 if plan.discord:
-                    await dc.wait_until_identified()
+                    await wait_until(
+                        lambda: bool(dc.gateway.live_sessions()), process, "a gateway session"
+                    )
                 # Cycle 0: the first sight of the page, a baseline; nothing is announced.
                 await wait_until(lambda: site.served >= 1, process, "the first poll")
                 samples: list[float] = []
