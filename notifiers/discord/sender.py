@@ -261,18 +261,8 @@ class DiscordSender:
         message = announcement_message(
             announcement, game, source_names=self.source_names, words=words
         )
-        channel_id = int(chat_id)
-        await self._channels.limiter(str(channel_id)).acquire()
         try:
-            await self._request(
-                Route(
-                    "PATCH",
-                    "/channels/{channel_id}/messages/{message_id}",
-                    channel_id=channel_id,
-                    message_id=message_id,
-                ),
-                json=message.edit_payload(),
-            )
+            await self._edit_message(chat_id, message_id, message.edit_payload())
         except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             # A deleted message or channel is nothing to fix; the next send finds a gone one.
             log.info("discord: message %s in %s not edited: %s", message_id, chat_id, exc)
@@ -283,18 +273,8 @@ class DiscordSender:
         self, chat_id: str, message_id: str, payload: dict[str, Any]
     ) -> BoardEdit:
         """Edit a board's message within the channel's limits (notifiers/discord/boards.py)."""
-        channel_id = int(chat_id)
-        await self._channels.limiter(str(channel_id)).acquire()
         try:
-            await self._request(
-                Route(
-                    "PATCH",
-                    "/channels/{channel_id}/messages/{message_id}",
-                    channel_id=channel_id,
-                    message_id=message_id,
-                ),
-                json=payload,
-            )
+            await self._edit_message(chat_id, message_id, payload)
         except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             outcome = board_edit_outcome(exc)
             log.info(
@@ -302,6 +282,20 @@ class DiscordSender:
             )
             return outcome
         return BoardEdit.EDITED
+
+    async def _edit_message(self, chat_id: str, message_id: str, payload: dict[str, Any]) -> None:
+        """PATCH one of codecast's messages, within its channel's limits."""
+        channel_id = int(chat_id)
+        await self._channels.limiter(str(channel_id)).acquire()
+        await self._request(
+            Route(
+                "PATCH",
+                "/channels/{channel_id}/messages/{message_id}",
+                channel_id=channel_id,
+                message_id=message_id,
+            ),
+            json=payload,
+        )
 
     async def post_message(self, chat_id: str, payload: dict[str, Any]) -> str | None:
         """Send a message of codecast's own (a moderation post) within the limits; its id,
