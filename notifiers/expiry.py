@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -48,6 +49,20 @@ class MessageEditor(Protocol):
         ...
 
 
+@dataclass
+class _Edited:
+    """The messages of one announcement edited to show `expired`, the last one `at`.
+
+    Kept per announcement, the same for all its messages, with only their delivery ids: a
+    fan-out to 100,000 chats holds 100,000 ids until the overlap has passed, not as many
+    entries of their own.
+    """
+
+    expired: frozenset[str]
+    at: datetime
+    deliveries: set[int]
+
+
 class ExpiryWatcher:
     """Looks for expired codes in sent announcements and has them edited."""
 
@@ -66,8 +81,8 @@ class ExpiryWatcher:
         self.interval = interval
         self.edited = 0
         self._since: datetime | None = None
-        # Delivery id -> (the expired codes its message was edited to show, when).
-        self._shown: dict[int, tuple[frozenset[str], datetime]] = {}
+        # Announcement id -> which of its messages were edited to show which expired codes.
+        self._edited: dict[int, _Edited] = {}
 
     async def run(self) -> None:
         """Look every `interval` seconds, forever; a failed look is logged and retried."""
@@ -88,7 +103,7 @@ class ExpiryWatcher:
         now = self.clock()
         since = self._since - EXPIRY_OVERLAP if self._since else now - EXPIRY_LOOKBACK
         # What was edited before `since` cannot come up again with the same expired codes.
-        self._shown = {d: shown for d, shown in self._shown.items() if shown[1] >= since}
+        self._edited = {a: done for a, done in self._edited.items() if done.at >= since}
         edited, after = 0, 0
         # Read once per look: the codes of one announcement are the same for every chat.
         announcements: dict[int, Announcement | None] = {}
@@ -109,11 +124,16 @@ class ExpiryWatcher:
                 expired = frozenset(
                     c.code for c in announcement.codes if c.status is CodeStatus.EXPIRED
                 )
-                shown = self._shown.get(sent.delivery_id)
-                if shown is not None and shown[0] == expired:
-                    continue
+                done = self._edited.get(sent.announcement_id)
+                if done is not None and done.expired == expired:
+                    if sent.delivery_id in done.deliveries:
+                        continue
+                else:
+                    # The first edit of these messages, or another code expired since.
+                    done = self._edited[sent.announcement_id] = _Edited(expired, now, set())
                 edited += await self.editor.edit_sent(sent, announcement)
-                self._shown[sent.delivery_id] = (expired, now)
+                done.deliveries.add(sent.delivery_id)
+                done.at = now
             if len(page) < PAGE_SIZE:
                 break
             after = page[-1].delivery_id

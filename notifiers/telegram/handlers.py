@@ -352,6 +352,7 @@ class TelegramCommands:
         chat, status = change.chat, change.new_chat_member.status
         self.admins.forget(chat.id)
         if status in _GONE_STATUSES:
+            self.languages.forget(str(chat.id))
             reason = "bot blocked" if chat.type == ChatType.PRIVATE else f"bot removed ({status})"
             async with self.sessions.begin() as session:
                 ended = await repository.deactivate_chat(

@@ -99,6 +99,15 @@ class ChatLanguages:
         self._known.pop(old_chat_id, None)
         self._known.pop(new_chat_id, None)
 
+    def forget(self, chat_id: str) -> None:
+        """The bot left the chat (blocked, removed): its language is read again if it comes
+        back, and not kept meanwhile."""
+        self._known.pop(chat_id, None)
+
+    def __contains__(self, chat_id: object) -> bool:
+        """Whether the chat's language is held in memory."""
+        return chat_id in self._known
+
     def _remember(self, chat_id: str, value: ChatLanguage | None) -> None:
         self._known[chat_id] = value
         self._known.move_to_end(chat_id)

@@ -278,6 +278,21 @@ async def test_bot_removed_or_blocked_ends_the_chats_subscriptions(
     assert await subscribed(sessions, alice.id) == []
 
 
+async def test_a_chat_that_blocked_the_bot_is_not_remembered(
+    tg: FakeTelegram, sessions: Sessions, bot: TelegramService
+) -> None:
+    # Chats come and go for years: what the bot keeps of one in memory (its language) goes
+    # with it, or the daemon grows with every chat it has ever seen.
+    alice = tg.add_user("Alice", language_code="de")
+    chat = tg.private_chat(alice)
+    tg.send_command(chat, alice, "/subscribe genshin")
+    await eventually(lambda: subscribed(sessions, chat.id), ["genshin"])
+    assert str(chat.id) in bot.commands.languages
+    tg.bot_removed_from_chat(chat, alice.id, "kicked")
+    await eventually(lambda: subscribed(sessions, chat.id), [])
+    assert str(chat.id) not in bot.commands.languages
+
+
 async def test_bot_added_to_a_group_says_hello(tg: FakeTelegram, bot: TelegramService) -> None:
     admin = tg.add_user("Ada")
     group = tg.add_group("New home", creator=admin, bot_status="left")

@@ -109,8 +109,8 @@ async def test_what_was_shown_is_forgotten_once_it_cannot_come_up_again(
     watcher = ExpiryWatcher(RecordingEditor(), sessions, clock=clock, interval=60)
     await expire(sessions, "FIRSTCODE1", clock())
     assert await watcher.check() == 1
-    assert len(watcher._shown) == 1
+    assert len(watcher._edited) == 1
     for _ in range(int(EXPIRY_OVERLAP / timedelta(seconds=60)) + 2):
         clock.advance(seconds=60)
         assert await watcher.check() == 0
-    assert watcher._shown == {}
+    assert watcher._edited == {}

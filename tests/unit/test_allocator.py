@@ -57,3 +57,37 @@ def test_threads_share_two_arenas_instead_of_one_each() -> None:
 
 def test_the_operators_malloc_arena_max_wins() -> None:
     assert arenas("capped", MALLOC_ARENA_MAX="8") >= 4
+
+
+# 80 MB in blocks of 4 KB, all freed but the last, which keeps malloc from giving the heap
+# back by itself (it gives back only from the top): the process keeps the freed memory as
+# RSS until it is given back.
+HOLES = """
+import ctypes, sys
+from bot.app.allocator import give_back
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+blocks = [libc.malloc(4096) for _ in range(20_000)]
+for block in blocks:
+    ctypes.memset(block, 1, 4096)
+for block in blocks[:-1]:
+    libc.free(block)
+held = rss()
+given = give_back()
+print(held, rss(), given)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_memory_freed_below_a_block_in_use_is_given_back() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", HOLES], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    held, after, given = result.stdout.split()
+    assert given == "True"
+    assert int(held) - int(after) >= 60, result.stdout
