@@ -12,7 +12,8 @@ memory is not the daemon's). One curated source, a page on the local site, is po
 - the page lists a new code (announced to every subscriber: one delivery each), and every
   few cycles an older code moves to its "expired" section (the bots edit the messages that
   announced it: `--edits` in all);
-- a new Telegram chat sends /subscribe and an old one blocks the bot; a new Discord channel
+- a new Telegram chat sends /subscribe and an old one blocks the bot (Telegram tells the bot
+  with a my_chat_member update, as it does); a new Discord channel
   is made and subscribed with /subscribe, and an old one is deleted: the chats come and go,
   so state kept per chat that is never forgotten shows as growth;
 - the cycle ends when the daemon has read the new page and delivered what the cycles
@@ -211,7 +212,9 @@ class World:
             self.tg.send_command(chat, user, "/subscribe genshin")
             self.replies += 1
             self.chats.append(chat.id)
-            self.tg.block(self.chats.popleft())
+            # The user blocks the bot: Telegram says so at once (my_chat_member, "kicked").
+            leaving = self.chats.popleft()
+            self.tg.bot_removed_from_chat(leaving, leaving, "kicked")
         if plan.discord and self.guild is not None and self.admin is not None:
             channel = self.dc.add_channel(self.guild.id)
             self.dc.dispatch(self.guild.id, "CHANNEL_CREATE", channel.payload())

@@ -10,10 +10,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken
@@ -26,6 +25,9 @@ from notifiers.moderation import ModerationWatcher, finish
 from notifiers.telegram.format import commands as command_menu
 from notifiers.telegram.handlers import TelegramApp, TelegramCommands
 from notifiers.telegram.sender import TelegramSender
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +204,11 @@ class TelegramService:
 
         PTB's own webhook server needs tornado; aiohttp is here already, and a handler that
         checks the secret and queues the update is all a webhook is (PTB's custom-webhook
-        pattern: put `Update`s on `application.update_queue`).
+        pattern: put `Update`s on `application.update_queue`). aiohttp's server is imported
+        here, by a bot that serves a webhook: one that polls never needs it.
         """
+        from aiohttp import web
+
         server = web.Application(client_max_size=1024 * 1024)
         server.router.add_post(webhook.path, self._receive)
         runner = web.AppRunner(server, access_log=None)
@@ -218,6 +223,8 @@ class TelegramService:
         )
 
     async def _receive(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         if self.webhook is None:
             return web.Response(status=404)
         given = request.headers.get(SECRET_HEADER, "")
