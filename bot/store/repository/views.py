@@ -6,6 +6,8 @@ Callers own the transaction; functions here never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +32,52 @@ from bot.store.repository.codes import items_from_json
 from bot.store.repository.submissions import credits
 
 
-def _view(row: CodeRow, sources: Sequence[str], credit: str | None = None) -> CodeView:
+class _CodeFields(Protocol):
+    """What a view is made of: these columns of a code's row, read as such (`VIEW`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def game(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def rewards(self) -> str: ...
+    @property
+    def items(self) -> Any: ...
+    @property
+    def first_seen(self) -> datetime: ...
+    @property
+    def last_seen(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def verification(self) -> str: ...
+    @property
+    def verified_at(self) -> datetime | None: ...
+
+
+# The columns a view needs, read as plain rows: the site's list of every code ever seen is
+# read at each render, and as ORM objects (an identity map, state per object, every
+# column) each code cost several times its row.
+VIEW = (
+    CodeRow.id,
+    CodeRow.game,
+    CodeRow.code,
+    CodeRow.status,
+    CodeRow.rewards,
+    CodeRow.items,
+    CodeRow.first_seen,
+    CodeRow.last_seen,
+    CodeRow.expires_at,
+    CodeRow.verification,
+    CodeRow.verified_at,
+)
+
+
+def _view(row: _CodeFields, sources: Sequence[str], credit: str | None = None) -> CodeView:
     return CodeView(
         game=row.game,
         code=row.code,
@@ -79,18 +126,18 @@ async def public_codes(session: AsyncSession, game: str | None = None) -> list[C
         .exists()
     )
     settled = and_(CodeRow.announced_at.is_not(None), or_(~reported, listed, accepted))
-    query = select(CodeRow).where(or_(settled, checking))
+    query = select(*VIEW).where(or_(settled, checking))
     if game is not None:
         query = query.where(CodeRow.game == game)
-    rows = (await session.scalars(query.order_by(CodeRow.first_seen.desc(), CodeRow.id))).all()
+    rows = (await session.execute(query.order_by(CodeRow.first_seen.desc(), CodeRow.id))).all()
     return await _views(session, rows)
 
 
 async def current_codes(session: AsyncSession, game: str) -> list[CodeView]:
     """Codes of a game a player can try now: settled, not expired; newest first."""
     rows = (
-        await session.scalars(
-            select(CodeRow)
+        await session.execute(
+            select(*VIEW)
             .where(
                 CodeRow.game == game,
                 CodeRow.announced_at.is_not(None),
@@ -102,7 +149,7 @@ async def current_codes(session: AsyncSession, game: str) -> list[CodeView]:
     return await _views(session, rows)
 
 
-async def _views(session: AsyncSession, rows: Sequence[CodeRow]) -> list[CodeView]:
+async def _views(session: AsyncSession, rows: Sequence[_CodeFields]) -> list[CodeView]:
     if not rows:
         return []
     links = (
@@ -137,8 +184,8 @@ async def load_announcement(session: AsyncSession, announcement_id: int) -> Anno
 
 async def announcement_codes(session: AsyncSession, announcement_id: int) -> list[CodeView]:
     rows = (
-        await session.scalars(
-            select(CodeRow)
+        await session.execute(
+            select(*VIEW)
             .join(AnnouncementCodeRow, AnnouncementCodeRow.code_id == CodeRow.id)
             .where(AnnouncementCodeRow.announcement_id == announcement_id)
             .order_by(CodeRow.id)
