@@ -6,10 +6,9 @@ Callers own the transaction; functions here never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
@@ -31,34 +30,6 @@ from bot.store.models import (
 from bot.store.repository.codes import items_from_json
 from bot.store.repository.submissions import credits
 
-
-class _CodeFields(Protocol):
-    """What a view is made of: these columns of a code's row, read as such (`VIEW`)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def game(self) -> str: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def rewards(self) -> str: ...
-    @property
-    def items(self) -> Any: ...
-    @property
-    def first_seen(self) -> datetime: ...
-    @property
-    def last_seen(self) -> datetime: ...
-    @property
-    def expires_at(self) -> datetime | None: ...
-    @property
-    def verification(self) -> str: ...
-    @property
-    def verified_at(self) -> datetime | None: ...
-
-
 # The columns a view needs, read as plain rows: the site's list of every code ever seen is
 # read at each render, and as ORM objects (an identity map, state per object, every
 # column) each code cost several times its row.
@@ -77,7 +48,7 @@ VIEW = (
 )
 
 
-def _view(row: _CodeFields, sources: Sequence[str], credit: str | None = None) -> CodeView:
+def _view(row: Row[Any] | CodeRow, sources: Sequence[str], credit: str | None = None) -> CodeView:
     return CodeView(
         game=row.game,
         code=row.code,
@@ -149,7 +120,7 @@ async def current_codes(session: AsyncSession, game: str) -> list[CodeView]:
     return await _views(session, rows)
 
 
-async def _views(session: AsyncSession, rows: Sequence[_CodeFields]) -> list[CodeView]:
+async def _views(session: AsyncSession, rows: Sequence[Row[Any] | CodeRow]) -> list[CodeView]:
     if not rows:
         return []
     links = (
