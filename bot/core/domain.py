@@ -191,7 +191,7 @@ class Livestream:
         return self.starts <= moment < self.ends
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RewardItem:
     name: str
     amount: int | None = None
@@ -220,9 +220,10 @@ def code_key(code: str) -> str:
     return code.strip().upper()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeView:
-    """A stored code as the site and the notifiers see it."""
+    """A stored code as the site and the notifiers see it (slotted: the site's snapshot
+    holds one of every code ever seen)."""
 
     game: str
     code: str
