@@ -7,12 +7,15 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from types import FrameType
+from typing import Any
 
 import httpx
 from sqlalchemy.exc import DBAPIError
@@ -509,11 +512,50 @@ def exit_now(why: str) -> None:
 
 def exit_if_stuck(seconds: float) -> threading.Timer:
     """End the process after `seconds` unless it has ended by then (a thread's timer: it fires
-    even when the event loop itself is stuck)."""
-    timer = threading.Timer(seconds, exit_now, args=(f"the stop took over {seconds:g}s",))
+    even when the event loop itself is stuck), saying first what the stop still waited for."""
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+
+    def stuck() -> None:
+        for line in still_waiting(loop):
+            log.warning("the stop still waits: %s", line)
+        exit_now(f"the stop took over {seconds:g}s")
+
+    timer = threading.Timer(seconds, stuck)
     timer.daemon = True
     timer.start()
     return timer
+
+
+def still_waiting(loop: asyncio.AbstractEventLoop | None) -> list[str]:
+    """Where the main thread is, and where each unfinished task of `loop` is suspended (the
+    line each coroutine it awaits through is at): read from another thread at the last
+    moment, for the log."""
+    lines = []
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+    if frame is not None:
+        lines.append(f"main thread at {_where(frame)}")
+    try:
+        tasks = asyncio.all_tasks(loop) if loop is not None else set()
+    except RuntimeError:  # the tasks changed while read; the thread's line above remains
+        tasks = set()
+    for task in tasks:
+        awaited: Any = task.get_coro()
+        chain: list[FrameType] = []
+        while awaited is not None and getattr(awaited, "cr_frame", None) is not None:
+            chain.append(awaited.cr_frame)
+            awaited = awaited.cr_await
+        if chain:
+            # Innermost first: the line that waits, then who awaits it.
+            where = " <- ".join(_where(frame) for frame in reversed(chain))
+            lines.append(f"task {task.get_name()} at {where}")
+    return lines
+
+
+def _where(frame: FrameType) -> str:
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
 
 
 async def _start_service(service: ChatService, *, commands: bool) -> None:

@@ -13,9 +13,12 @@ STUCK_STOP = textwrap.dedent(
     import asyncio, signal, sys
     from bot.app.daemon import exit_if_stuck, exit_now
 
+    async def close_the_bots() -> None:
+        await asyncio.Event().wait()  # waits for an answer that never comes
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        if sys.argv[1] == "deadline":
+        if sys.argv[1] in ("deadline", "waiting"):
             exit_if_stuck(0.5)
         else:
             loop.add_signal_handler(signal.SIGTERM, exit_now, "a second signal")
@@ -23,6 +26,8 @@ STUCK_STOP = textwrap.dedent(
         if sys.argv[1] == "deadline":
             while True:  # stuck in code that never yields: the loop itself is stuck
                 pass
+        if sys.argv[1] == "waiting":
+            await asyncio.create_task(close_the_bots(), name="stop-bots")
         await asyncio.Event().wait()  # stuck waiting for something that never comes
 
     asyncio.run(main())
@@ -50,6 +55,22 @@ def test_a_stop_past_its_deadline_ends_the_process() -> None:
         process.kill()
     assert code == 1
     assert "the stop took over 0.5s" in (process.stderr.read() if process.stderr else "")
+
+
+def test_a_stop_past_its_deadline_says_what_it_still_waited_for() -> None:
+    process = stuck("waiting")
+    try:
+        code = process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert code == 1
+    said = process.stderr.read() if process.stderr else ""
+    assert "the stop took over 0.5s" in said
+    # The task the stop awaits, at the line where it waits, and the coroutine that waits.
+    [line] = [line for line in said.splitlines() if "task stop-bots at " in line]
+    assert "locks.py" in line
+    assert "in wait <- <string>:" in line
+    assert line.endswith("in close_the_bots")
 
 
 def test_a_second_signal_ends_a_stuck_stop_at_once() -> None:
