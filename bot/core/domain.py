@@ -191,7 +191,7 @@ class Livestream:
         return self.starts <= moment < self.ends
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RewardItem:
     name: str
     amount: int | None = None
@@ -220,10 +220,9 @@ def code_key(code: str) -> str:
     return code.strip().upper()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CodeView:
-    """A stored code as the site and the notifiers see it (slotted: the site's snapshot
-    holds one of every code ever seen)."""
+    """A stored code as the site and the notifiers see it."""
 
     game: str
     code: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -149,8 +148,11 @@ def test_a_field_never_exceeds_1024_characters() -> None:
 
 
 def test_rewards_fall_back_to_items_then_to_a_placeholder() -> None:
-    items = replace(
-        code("GIFTCODE", rewards=""), items=(RewardItem("Primogem", 60), RewardItem("Mora"))
+    items = CodeView(
+        **{
+            **code("GIFTCODE", rewards="").__dict__,
+            "items": (RewardItem("Primogem", 60), RewardItem("Mora")),
+        }
     )
     message = announcement_message(announcement(items, code("OTHERCODE", rewards="")), GENSHIN)
     first, second = message.embeds[0].fields
@@ -329,7 +331,7 @@ def test_named_game_and_code_that_does_not_fit_it() -> None:
 
 def test_expired_codes_are_struck_through_and_lose_their_buttons() -> None:
     active = code("GIFTCODE1")
-    expired = replace(code("GIFTCODE2"), status=CodeStatus.EXPIRED)
+    expired = CodeView(**{**code("GIFTCODE2").__dict__, "status": CodeStatus.EXPIRED})
     message = announcement_message(announcement(active, expired), GENSHIN, role_id="777")
     names = [f.name for f in message.embeds[0].fields]
     assert names == ["`GIFTCODE1`", "~~`GIFTCODE2`~~ (expired)"]
@@ -338,7 +340,7 @@ def test_expired_codes_are_struck_through_and_lose_their_buttons() -> None:
 
 
 def test_an_announcement_whose_codes_all_expired_says_so_in_its_title() -> None:
-    expired = replace(code("GIFTCODE"), status=CodeStatus.EXPIRED)
+    expired = CodeView(**{**code("GIFTCODE").__dict__, "status": CodeStatus.EXPIRED})
     message = announcement_message(announcement(expired), GENSHIN)
     assert message.embeds[0].title == "1 new Genshin Impact code (expired)"
     assert message.buttons == []

@@ -3,7 +3,6 @@ relative times per locale, game terms from the glossary."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -129,7 +128,7 @@ def test_rewards_read_in_the_readers_language_with_the_games_own_terms() -> None
     assert rewards_text(view) == "Primogems ×60, Mora ×10,000"
     assert rewards_text(view, ja) == "原石 ×60、モラ ×10,000"
     assert rewards_text(view, words("zh-hans")) == "原石 ×60、摩拉 ×10,000"
-    unnamed = replace(view, items=(RewardItem("", 60),))
+    unnamed = CodeView(**{**view.__dict__, "items": (RewardItem("", 60),)})
     assert rewards_text(unnamed, ja) == "Primogems ×60, Mora ×10,000"
 
 
