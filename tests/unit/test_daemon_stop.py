@@ -47,24 +47,24 @@ def stuck(mode: str) -> subprocess.Popen[str]:
     return process
 
 
-def test_a_stop_past_its_deadline_ends_the_process() -> None:
-    process = stuck("deadline")
+def ended(process: subprocess.Popen[str], timeout: float) -> tuple[int, str]:
+    """The stuck process's exit code and what it said, once it ended by itself."""
     try:
-        code = process.wait(timeout=30)
+        code = process.wait(timeout=timeout)
     finally:
         process.kill()
+    return code, process.stderr.read() if process.stderr else ""
+
+
+def test_a_stop_past_its_deadline_ends_the_process() -> None:
+    code, said = ended(stuck("deadline"), 30)
     assert code == 1
-    assert "the stop took over 0.5s" in (process.stderr.read() if process.stderr else "")
+    assert "the stop took over 0.5s" in said
 
 
 def test_a_stop_past_its_deadline_says_what_it_still_waited_for() -> None:
-    process = stuck("waiting")
-    try:
-        code = process.wait(timeout=30)
-    finally:
-        process.kill()
+    code, said = ended(stuck("waiting"), 30)
     assert code == 1
-    said = process.stderr.read() if process.stderr else ""
     assert "the stop took over 0.5s" in said
     # The task the stop awaits, at the line where it waits, and the coroutine that waits.
     [line] = [line for line in said.splitlines() if "task stop-bots at " in line]
@@ -75,10 +75,7 @@ def test_a_stop_past_its_deadline_says_what_it_still_waited_for() -> None:
 
 def test_a_second_signal_ends_a_stuck_stop_at_once() -> None:
     process = stuck("signal")
-    try:
-        os.kill(process.pid, signal.SIGTERM)
-        code = process.wait(timeout=10)
-    finally:
-        process.kill()
+    os.kill(process.pid, signal.SIGTERM)
+    code, said = ended(process, 10)
     assert code == 1
-    assert "stopping at once: a second signal" in (process.stderr.read() if process.stderr else "")
+    assert "stopping at once: a second signal" in said
