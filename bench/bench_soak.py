@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.store import database  # noqa: E402
+from tests.environment import without_settings  # noqa: E402
 from tests.fakes.discord_api import FakeDiscord, Guild, Member, Perm  # noqa: E402
 from tests.fakes.source_site import FixtureSite, Page  # noqa: E402
 from tests.fakes.telegram_api import FakeChat, FakeTelegram  # noqa: E402
@@ -313,12 +314,7 @@ async def daemon(
         CATALOG.replace("{url}", site.url("genshin")).replace("{interval}", str(interval)),
         encoding="utf-8",
     )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CODECAST_", "TELEGRAM_", "DISCORD_"))
-    }
-    env.update(
+    env = without_settings(
         CODECAST_DATABASE_URL=url,
         CODECAST_SITE_DIR=str(folder / "public"),
         CODECAST_CATALOG=str(catalog),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.demo import demo_sources, stock
+from tests.environment import without_settings
 from tests.fakes.source_site import FixtureSite
 from tests.recorded import shared_present
 
@@ -19,12 +20,7 @@ CODECAST = [sys.executable, "-m", "bot"]
 
 
 def environment(tmp_path: Path, catalog: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("CODECAST_") and key not in ("DISCORD_TOKEN", "TELEGRAM_TOKEN")
-    }
-    env.update(
+    env = without_settings(
         CODECAST_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'codecast.db'}",
         CODECAST_SITE_DIR=str(tmp_path / "public"),
         CODECAST_CATALOG=str(catalog),

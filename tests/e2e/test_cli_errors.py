@@ -8,13 +8,13 @@ asked to write there.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.environment import without_settings
 from tests.fakes.source_site import FixtureSite, Page
 from tests.recorded import LOCAL_FIXTURES
 
@@ -24,21 +24,11 @@ DEFAULT_DATABASE = "sqlite+aiosqlite:///./data/codecast.db"
 UNREACHABLE = "postgresql+asyncpg://codecast:hunter2secret@127.0.0.1:1/codecast"
 
 
-def bare_environment(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("CODECAST_") and key not in ("DISCORD_TOKEN", "TELEGRAM_TOKEN")
-    }
-    env.update(extra)
-    return env
-
-
 def codecast(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CODECAST, *args],
         cwd=folder,
-        env=bare_environment(**env),
+        env=without_settings(**env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -142,7 +132,7 @@ async def test_run_once_with_an_unreachable_platform_finishes_the_cycle_and_says
             "run",
             "--once",
             cwd=tmp_path,
-            env=bare_environment(
+            env=without_settings(
                 CODECAST_CATALOG=str(catalog),
                 TELEGRAM_TOKEN="123456:unreachable",
                 # Nothing listens on port 1: Telegram cannot be reached.

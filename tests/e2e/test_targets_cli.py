@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from bot.core.catalog import load_catalog
 from bot.core.domain import Platform
 from bot.store import database, repository
 from tests.e2e.target_helpers import utc_now
+from tests.environment import without_settings
 
 CODECAST = [sys.executable, "-m", "bot"]
 CATALOG = load_catalog()
@@ -23,13 +23,7 @@ DISCORD_HOOK = f"https://discord.com/api/webhooks/123456789012345678/{WEBHOOK_TO
 
 
 def environment(url: str, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("CODECAST_") and k not in ("DISCORD_TOKEN", "TELEGRAM_TOKEN")
-    }
-    env.update(CODECAST_DATABASE_URL=url, **extra)
-    return env
+    return without_settings(CODECAST_DATABASE_URL=url, **extra)
 
 
 async def codecast(*args: str, env: dict[str, str]) -> tuple[int, str, str]:

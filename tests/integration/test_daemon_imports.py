@@ -10,12 +10,13 @@ process.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.environment import without_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,12 +55,7 @@ NOT_IN_THE_DAEMON = (
 
 def imported(tmp_path: Path, **platform: str) -> set[str]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'codecast.db'}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CODECAST_", "TELEGRAM_", "DISCORD_"))
-    }
-    env.update(
+    env = without_settings(
         CODECAST_DATABASE_URL=url,
         CODECAST_SITE_DIR=str(tmp_path / "public"),
         CODECAST_LOG_LEVEL="WARNING",
