@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.store import database  # noqa: E402
+from tests.conftest import postgres_admin  # noqa: E402
 from tests.environment import without_settings  # noqa: E402
 from tests.fakes.discord_api import FakeDiscord, Guild, Member, Perm  # noqa: E402
 from tests.fakes.source_site import FixtureSite, Page  # noqa: E402
@@ -290,18 +291,13 @@ async def seed(url: str, world: World, plan: Plan) -> None:
 
 
 async def fresh_postgres(url: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    """The database of `url` made anew, through its server's admin database."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    admin = await asyncpg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, database="postgres"
-    )
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{parsed.database}"')
-    finally:
-        await admin.close()
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+    await postgres_admin(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)', admin)
+    await postgres_admin(f'CREATE DATABASE "{parsed.database}"', admin)
 
 
 @contextlib.asynccontextmanager

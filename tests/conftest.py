@@ -97,9 +97,10 @@ async def _postgres_reachable() -> str | None:
         await engine.dispose()
 
 
-async def postgres_admin(sql: str) -> None:
-    """Run one statement outside a transaction (CREATE/DROP DATABASE) on the admin database."""
-    engine = database.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+async def postgres_admin(sql: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE) on the admin database
+    (the test server's unless another is named)."""
+    engine = database.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
             await connection.execute(text(sql))
