@@ -39,9 +39,11 @@ format: $(STAMP)
 	$(BIN)/ruff format $(PACKAGES) tests bench alembic
 
 # Tests that time rates and deadlines run after the others, in one process: several processes
-# on two cores would measure each other, not codecast.
+# on two cores would measure each other, not codecast. Test files are handed out in the order
+# they are collected (tests/e2e, the longest, first), not by their number of tests, which
+# left the few long end-to-end files for last.
 test: lint
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not timing"
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not timing"
 	$(BIN)/pytest -q -m timing
 
 test-fast: $(STAMP)

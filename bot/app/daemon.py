@@ -159,8 +159,8 @@ class App:
             except OSError as exc:
                 log.error("site: cannot write to %s: %s", self.settings.site_dir, exc)
             finally:
-                # The snapshot held every code and its sources: its memory, once freed, is
-                # given back rather than kept as holes in the heap that grow with the site.
+                # The snapshot held every code, pickled: its memory, once freed, is given back
+                # rather than kept as holes in the heap that grow with the site.
                 del snapshot
                 give_back()
 

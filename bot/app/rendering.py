@@ -4,7 +4,8 @@ A render is CPU work that grows with the site (every code, in every language) an
 Jinja2 and each language's locale data (Babel's, about 1.5 MB per language): in the
 daemon's process it would hold the event loop (the bots, delivery) for as long as it takes
 and keep ~25 MB that nothing else there needs. So the daemon reads the snapshot (the
-database is its own) and one worker process, forked from the same fork server as the
+database is its own; the codes a page at a time, pickled, bot/site/publish.py) and one
+worker process, forked from the same fork server as the
 parsers (bot/app/parsing.py), renders and writes the files, keeping its renderer between
 renders. A worker that dies is replaced and the render tried once more in the new one.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.app.parsing import kill_workers, start_worker, worker_context
+from bot.site.publish import PackedCodes, render_and_write
 from bot.site.snapshot import SiteSnapshot
 from bot.site.write import WriteReport
 
@@ -38,11 +40,9 @@ def _renderer() -> SiteRenderer:
     return SiteRenderer()
 
 
-def render_in_worker(site_dir: Path, snapshot: SiteSnapshot) -> WriteReport:
+def render_in_worker(site_dir: Path, snapshot: SiteSnapshot, codes: PackedCodes) -> WriteReport:
     """In the worker: render the snapshot and write what changed."""
-    from bot.site.publish import render_and_write
-
-    return render_and_write(site_dir, snapshot, _renderer())
+    return render_and_write(site_dir, snapshot, codes, _renderer())
 
 
 class SiteWorker:
@@ -56,10 +56,12 @@ class SiteWorker:
         self._log = (log_level, log_json)
         self._executor: ProcessPoolExecutor | None = None
 
-    async def __call__(self, site_dir: Path, snapshot: SiteSnapshot) -> WriteReport:
+    async def __call__(
+        self, site_dir: Path, snapshot: SiteSnapshot, codes: PackedCodes
+    ) -> WriteReport:
         for attempt in (1, 2):
             executor = self._pool()
-            future = executor.submit(render_in_worker, site_dir, snapshot)
+            future = executor.submit(render_in_worker, site_dir, snapshot, codes)
             try:
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:

@@ -77,7 +77,8 @@ async def test_announcement_reaches_1000_subscribers_within_the_limits(
     await add_codes(sessions, [("GENSHINGIFT", "Primogems ×60")])
     async with running_bot(tg, sessions, commands=False) as service:
         started = time.monotonic()
-        stats = await worker(sessions, service).drain()
+        drainer = worker(sessions, service)
+        stats = await drainer.drain()
         elapsed = time.monotonic() - started
     assert stats.sent == 1000
     assert tg.violations == []
@@ -351,7 +352,8 @@ async def test_a_rate_limited_wave_reaches_the_big_group_first_and_every_chat_be
             order,
         )
         started = time.monotonic()
-        stats = await worker(sessions, service).drain()
+        drainer = worker(sessions, service)
+        stats = await drainer.drain()
         elapsed = time.monotonic() - started
     chats = [m.chat_id for m in tg.sent_messages() if "WAVE" in m.plain_text]
     assert stats.sent == len(chats) == 2 * 40 + 20 + 2
@@ -363,6 +365,8 @@ async def test_a_rate_limited_wave_reaches_the_big_group_first_and_every_chat_be
         assert first_before_any_second(chats)
     else:
         # The old order: genshin to its 40 private chats first, the group last of them; the
-        # chats of hsr only hear after the others' second message.
-        assert chats.index(group.id) == 40
+        # chats of hsr only hear after the others' second message. The queue holds the group
+        # 41st; with sends in flight side by side, arrivals may swap within a lane's width.
+        assert abs(chats.index(group.id) - 40) < drainer.concurrency
+        assert chats.index(group.id) > min(privates)
         assert not first_before_any_second(chats)

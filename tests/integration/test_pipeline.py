@@ -197,6 +197,28 @@ async def test_same_code_from_a_second_source_is_one_code_with_two_sources(
     assert links == 5
 
 
+async def test_the_public_codes_read_a_page_at_a_time_are_the_same_in_the_same_order(
+    pipeline: Pipeline,
+    scraper: ListScraper,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+) -> None:
+    await baseline(pipeline, scraper, clock)
+    for cycle in range(3):
+        scraper.pages["wiki"] = [{"code": f"WIKICODE{cycle}{n}"} for n in range(3)]
+        scraper.pages["guide"] = [{"code": f"WIKICODE{cycle}0"}, {"code": f"GUIDECODE{cycle}"}]
+        await pipeline.scrape_cycle()
+        clock.advance(minutes=5)
+    async with sessions() as session:
+        everything = await repository.public_codes(session)
+        pages = [page async for page in repository.public_code_pages(session, 4)]
+    assert len(everything) == 2 + 3 * 4
+    assert [len(page) for page in pages] == [4, 4, 4, 2]
+    # Sources are read per page: a code's both sources, whichever page it is on.
+    assert [code for page in pages for code in page] == everything
+    assert sum(code.sources == ("guide", "wiki") for code in everything) == 4
+
+
 async def test_code_missing_from_one_source_stays_active(
     pipeline: Pipeline,
     scraper: ListScraper,

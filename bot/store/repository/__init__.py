@@ -76,6 +76,7 @@ from bot.store.repository.views import (
     announcement_codes,
     current_codes,
     load_announcement,
+    public_code_pages,
     public_codes,
 )
 
@@ -118,6 +119,7 @@ __all__ = [
     "load_announcement",
     "migrate_chat",
     "move_chat_language",
+    "public_code_pages",
     "public_codes",
     "record_source_failure",
     "record_source_success",

@@ -5,10 +5,10 @@ Callers own the transaction; functions here never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import Row, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import (
@@ -72,6 +72,21 @@ async def public_codes(session: AsyncSession, game: str | None = None) -> list[C
     (as "checking"), unless only a player reported them. A code only players reported is
     shown once a report of it was accepted, never when it was rejected.
     """
+    rows = (await session.execute(_public(game))).all()
+    return await _views(session, rows)
+
+
+async def public_code_pages(
+    session: AsyncSession, size: int = 500
+) -> AsyncIterator[list[CodeView]]:
+    """The codes of `public_codes`, in the same order, `size` at a time: a reader of every
+    code ever seen (the site) then holds one page of them at a time, not all."""
+    result = await session.stream(_public().execution_options(yield_per=size))
+    async for rows in result.partitions(size):
+        yield await _views(session, rows)
+
+
+def _public(game: str | None = None) -> Select[Any]:
     # A code only a player reported is not shown before it is decided.
     listed = (
         select(CodeSourceRow.code_id)
@@ -100,8 +115,7 @@ async def public_codes(session: AsyncSession, game: str | None = None) -> list[C
     query = select(*VIEW).where(or_(settled, checking))
     if game is not None:
         query = query.where(CodeRow.game == game)
-    rows = (await session.execute(query.order_by(CodeRow.first_seen.desc(), CodeRow.id))).all()
-    return await _views(session, rows)
+    return query.order_by(CodeRow.first_seen.desc(), CodeRow.id)
 
 
 async def current_codes(session: AsyncSession, game: str) -> list[CodeView]:
