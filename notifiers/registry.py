@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,9 @@ class PlatformParts:
     reports: ReportRules = field(default_factory=ReportRules)
     moderation_check: float = MODERATION_CHECK_SECONDS
     on_announced: Announced | None = None
+    # The certificate authorities the process's HTTP clients share (each client loads its
+    # own without it).
+    tls: ssl.SSLContext | bool = True
 
 
 ServiceT = TypeVar("ServiceT", covariant=True)

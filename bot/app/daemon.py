@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app.allocator import give_back
 from bot.app.housekeeping import keep_pruning
-from bot.app.http import build_http_client, build_public_client
+from bot.app.http import build_http_client, build_public_client, tls_context
 from bot.app.leader import ScheduleLock, lead
 from bot.app.metrics import Metrics, MetricsServer, ObservedSender, observe_scrapers, watch_queue
 from bot.app.parsing import ParserPool
@@ -203,6 +204,7 @@ def build_services(
     catalog: Catalog,
     sessions: async_sessionmaker[AsyncSession],
     on_announced: Announced | None = None,
+    tls: ssl.SSLContext | bool = True,
 ) -> list[ChatService]:
     """The chat platforms that are on (a token set); the others are off, with one line each."""
     parts = PlatformParts(
@@ -214,6 +216,7 @@ def build_services(
         reports=report_rules(settings),
         moderation_check=settings.moderation_check,
         on_announced=on_announced,
+        tls=tls,
     )
     return build_platforms(settings, parts)
 
@@ -242,9 +245,10 @@ async def build_app(
         except BaseException:
             await engine.dispose()
             raise
-    http = build_http_client(settings)
+    tls = tls_context()
+    http = build_http_client(settings, tls)
     # For URLs that come from the web: icons, a source's redirect to another host.
-    public_http = build_public_client(settings)
+    public_http = build_public_client(settings, tls)
     fetcher = Fetcher(
         http,
         public_client=public_http,
@@ -307,7 +311,7 @@ async def build_app(
         metrics=metrics,
     )
     if policy is not None:
-        app.verify_http = build_verify_http(settings.verify_timeout)
+        app.verify_http = build_verify_http(settings.verify_timeout, tls)
         app.verifier = Verifier(
             sessions=sessions,
             catalog=catalog,
@@ -323,7 +327,7 @@ async def build_app(
         log.info("verification is off: CODECAST_VERIFY_ACCOUNTS_FILE is not set")
     try:
         if with_services and settings.role is not Role.SCHEDULER:
-            app.services = build_services(settings, catalog, sessions, app.announced)
+            app.services = build_services(settings, catalog, sessions, app.announced, tls)
         app.workers = [
             DeliveryWorker(
                 sessions,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -110,10 +111,18 @@ class DiscordWebhookSender:
 
     platform = Platform.DISCORD_WEBHOOK
 
-    def __init__(self, catalog: Catalog, book: TargetBook, *, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        book: TargetBook,
+        *,
+        timeout: float = 15.0,
+        tls: ssl.SSLContext | bool = True,
+    ) -> None:
         self.catalog = catalog
         self.book = book
         self.timeout = timeout
+        self.tls = tls
         self.ready = False
         self._http: httpx.AsyncClient | None = None
         self._webhooks = KeyedLimiter(PER_WEBHOOK)
@@ -121,7 +130,9 @@ class DiscordWebhookSender:
 
     async def open(self) -> None:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._http = httpx.AsyncClient(
+                verify=self.tls, timeout=self.timeout, follow_redirects=False
+            )
 
     async def close(self) -> None:
         if self._http is not None:

@@ -18,6 +18,8 @@ def build(settings: DiscordWebhookSettings, parts: PlatformParts) -> TargetServi
         clock=parts.clock,
         max_failures=parts.target_max_failures,
     )
-    sender = DiscordWebhookSender(parts.catalog, book, timeout=settings.discord_webhook_timeout)
+    sender = DiscordWebhookSender(
+        parts.catalog, book, timeout=settings.discord_webhook_timeout, tls=parts.tls
+    )
     expiry = ExpiryWatcher(sender, parts.sessions, clock=parts.clock, interval=parts.expiry_check)
     return TargetService(sender, can_edit=True, expiry=expiry)

@@ -8,6 +8,7 @@ this message. Every attempt counts in the target's failure streak (notifiers/tar
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -83,12 +84,14 @@ class WebhookSender:
         clock: Callable[[], datetime],
         timeout: float = 10.0,
         user_agent: str = "codecast",
+        tls: ssl.SSLContext | bool = True,
     ) -> None:
         self.catalog = catalog
         self.book = book
         self.clock = clock
         self.timeout = timeout
         self.user_agent = user_agent
+        self.tls = tls
         self.ready = False
         self._http: httpx.AsyncClient | None = None
         self._targets = KeyedLimiter(PER_TARGET)
@@ -98,6 +101,7 @@ class WebhookSender:
             # No redirects: a URL that moved should be changed by whoever added it, and a
             # redirect must not carry a signed body somewhere else.
             self._http = httpx.AsyncClient(
+                verify=self.tls,
                 timeout=self.timeout,
                 follow_redirects=False,
                 headers={"User-Agent": self.user_agent},

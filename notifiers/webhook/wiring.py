@@ -18,6 +18,6 @@ def build(settings: WebhookSettings, parts: PlatformParts) -> TargetService:
         max_failures=parts.target_max_failures,
     )
     sender = WebhookSender(
-        parts.catalog, book, clock=parts.clock, timeout=settings.webhook_timeout
+        parts.catalog, book, clock=parts.clock, timeout=settings.webhook_timeout, tls=parts.tls
     )
     return TargetService(sender, can_edit=False)

@@ -10,6 +10,7 @@ never ride along with another's), and no line logged here holds it.
 from __future__ import annotations
 
 import logging
+import ssl
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
@@ -65,11 +66,13 @@ def redeem_request(endpoint: VerifyEndpoint, game_uid: GameUid, code: str) -> Re
     )
 
 
-def build_http(timeout: float) -> httpx.AsyncClient:
-    """An HTTP client for redeeming: no cookie jar, no redirects, a bounded wait."""
+def build_http(timeout: float, tls: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
+    """An HTTP client for redeeming: no cookie jar, no redirects, a bounded wait; `tls`, the
+    process's certificate authorities when it has them loaded already."""
     # A policy that accepts no domain: Set-Cookie answers are dropped, not kept for later.
     jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     return httpx.AsyncClient(
+        verify=tls,
         cookies=jar,
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -13,6 +15,7 @@ from sqlalchemy import text
 
 from bot.app.daemon import build_app, report_rules
 from bot.app.settings import Settings
+from bot.core.domain import Platform
 from bot.store.database import DatabaseNotReady
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_admin
 
@@ -120,3 +123,37 @@ def test_an_unknown_delivery_order_is_refused(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("CODECAST_DELIVERY_ORDER", "loudest")
     with pytest.raises(ValidationError, match="CODECAST_DELIVERY_ORDER"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+async def test_the_http_clients_of_a_daemon_load_the_certificate_authorities_once(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each SSL context that loads them holds about a megabyte: the shared client, the one for
+    # public addresses, the redeem endpoint's and each webhook kind's use one context.
+    loads: list[ssl.SSLContext] = []
+    load = ssl.SSLContext.load_verify_locations
+
+    def counted(context: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads.append(context)
+        load(context, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text('[[accounts]]\nname = "alt-1"\ncookie = "ltoken_v2=x; ltuid_v2=1"\n')
+    settings = settings_for(tmp_path, sqlite_url).model_copy(
+        update={"verify_accounts_file": accounts}
+    )
+    app = await build_app(settings)
+    try:
+        for service in app.services:
+            await service.start(commands=False)
+        assert app.verify_http is not None
+        assert {service.platform for service in app.services} >= {
+            Platform.WEBHOOK,
+            Platform.DISCORD_WEBHOOK,
+        }
+    finally:
+        for service in app.services:
+            await service.stop()
+        await app.close()
+    assert len(loads) == 1

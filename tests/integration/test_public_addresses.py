@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app.http import build_http_client, build_public_client
+from bot.app.http import build_http_client, build_public_client, tls_context
 from bot.app.settings import Settings
 from bot.core.addresses import IPAddress, is_public
 from bot.site.icons import IconStore
@@ -58,7 +58,7 @@ async def test_icon_urls_spelling_a_private_address_any_way_are_not_fetched(
     tmp_path: Path, private: FixtureSite, spelling: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.site.icons")
-    async with build_public_client(SETTINGS) as client:
+    async with build_public_client(SETTINGS, tls_context()) as client:
         found = await icons(tmp_path, client).resolve(
             [f"http://{spelling}:{private.port}/gem.png"]
         )
@@ -72,7 +72,7 @@ async def test_an_icon_redirected_to_a_private_address_is_not_fetched(
 ) -> None:
     outside.redirects["to-private.png"] = f"http://127.1:{private.port}/gem.png"
     outside.redirects["to-public.png"] = outside.url("gem.png")
-    async with build_public_client(SETTINGS, public_or_stand_in) as client:
+    async with build_public_client(SETTINGS, tls_context(), public_or_stand_in) as client:
         found = await icons(tmp_path, client).resolve(
             [outside.url("to-private.png"), outside.url("to-public.png")]
         )
@@ -88,8 +88,8 @@ async def test_a_source_redirected_to_a_private_address_on_another_host_is_refus
     private.redirects["moved.html"] = private.url("codes.html")
     private.redirects["elsewhere.html"] = f"http://2130706433:{private.port}/codes.html"
     async with (
-        build_http_client(SETTINGS) as client,
-        build_public_client(SETTINGS) as public,
+        build_http_client(SETTINGS, tls_context()) as client,
+        build_public_client(SETTINGS, tls_context()) as public,
     ):
         fetcher = Fetcher(client, public_client=public, retries=0)
         assert (await fetcher.get(private.url("moved.html"))).body == b"GENSHINGIFT"
