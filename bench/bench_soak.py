@@ -398,7 +398,10 @@ async def soak(plan: Plan, args: argparse.Namespace, label: str) -> Result:
                     await world.settle()
                     samples.append(rss_mb(process.pid))
                     if args.progress and cycle % args.progress == 0:
-                        print(f"  cycle {cycle}: {samples[-1]:.1f} MB", flush=True)
+                        threads = len(os.listdir(f"/proc/{process.pid}/task"))
+                        print(
+                            f"  cycle {cycle}: {samples[-1]:.1f} MB, {threads} threads", flush=True
+                        )
                 elapsed = time.monotonic() - started
                 # The last announcements and edits finish before the counts are read.
                 await asyncio.sleep(3)
