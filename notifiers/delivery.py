@@ -9,7 +9,6 @@ back — lives here, once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -25,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.domain import Announcement, Platform
+from bot.core.waiting import wait_set
 from bot.store import outbox, repository
 from bot.store.outbox import Delivery
 
@@ -185,8 +185,7 @@ class DeliveryWorker:
                 continue
             if handled == 0:
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+                await wait_set(self._wake, self.idle_poll)
 
     async def drain(self, *, wait_for_retries: float = 30.0) -> WorkerStats:
         """Deliver until nothing is due; wait for retries due within `wait_for_retries` s."""
@@ -369,8 +368,7 @@ class DeliveryWorker:
         renewer = asyncio.create_task(self._renew_periodically(stop))
         try:
             while not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.flush_interval)
+                await wait_set(stop, self.flush_interval)
                 await self._try_flush()
         finally:
             await renewer
@@ -381,9 +379,7 @@ class DeliveryWorker:
         platform, a busy machine) must not be taken over by another worker meanwhile."""
         every = self.lease.total_seconds() / 3
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every)
-            if stop.is_set():
+            if await wait_set(stop, every):
                 return
             try:
                 await self._renew_leases()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.submission import SubmissionView
+from bot.core.waiting import wait_set
 from bot.store.repository import moderation, submissions
 from notifiers.reports import ReportDesk
 
@@ -90,8 +91,7 @@ class ModerationWatcher:
             except Exception:
                 # A background loop must outlive its bugs: log, and look again next time.
                 log.exception("moderation: looking at reports failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+            await wait_set(self._wake, self.interval)
 
     async def check(self) -> tuple[int, int]:
         """One look: (posts sent, posts edited)."""

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from bot.core.cadence import Cadence, follows_bursts, live_now, next_boundary, starts_bursts
 from bot.core.domain import Livestream, SourceConfig
+from bot.core.waiting import wait_set
 
 log = logging.getLogger(__name__)
 
@@ -157,10 +158,7 @@ class PollSchedule:
             if boundary is not None:
                 waits.append((boundary - wall).total_seconds())
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), max(0.0, min(waits, default=IDLE_SECONDS))
-                )
+            await wait_set(self._wake, max(0.0, min(waits, default=IDLE_SECONDS)))
 
     async def _poll_once(self, source: SourceConfig) -> None:
         loop = asyncio.get_running_loop()
@@ -225,8 +223,7 @@ class SiteRefresh:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._asked.wait(), self.every)
+            await wait_set(self._asked, self.every)
             self._asked.clear()
             try:
                 await self.publish()

@@ -34,6 +34,7 @@ from bot.core.verification import (
     family_of,
     uses_family,
 )
+from bot.core.waiting import wait_set
 from bot.store import verify_queue
 from bot.store.repository import submissions
 from scrapers.verify import (
@@ -144,8 +145,7 @@ class Verifier:
                 log.warning("verification: database unavailable (%s)", type(exc).__name__)
                 delay = DATABASE_RETRY_SECONDS
             if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), min(delay, IDLE_SECONDS))
+                await wait_set(self._wake, min(delay, IDLE_SECONDS))
 
     async def step(self) -> float:
         """Release what may go, then ask about one due code; seconds until worth looking again."""

@@ -194,7 +194,10 @@ class DiscordSender:
             await limiter.acquire()
         else:
             try:
-                await asyncio.wait_for(limiter.acquire(), MAX_CHANNEL_WAIT_SECONDS)
+                # asyncio.timeout, not wait_for, which on Python 3.11 loses a cancellation
+                # that comes as the turn does (bot/core/waiting.py).
+                async with asyncio.timeout(MAX_CHANNEL_WAIT_SECONDS):
+                    await limiter.acquire()
             except TimeoutError:
                 return RateLimited(self.limits.channel_window)
         # Checked after the channel's turn came: the send before it may just have met a 429.
