@@ -29,21 +29,29 @@ render: $(STAMP)
 status: $(STAMP)
 	$(BIN)/codecast status
 
+LINTED := $(PACKAGES) tests bench alembic
+
 lint: $(STAMP)
-	$(BIN)/ruff check $(PACKAGES) tests bench alembic
-	$(BIN)/ruff format --check $(PACKAGES) tests bench alembic
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix $(PACKAGES) tests bench alembic
-	$(BIN)/ruff format $(PACKAGES) tests bench alembic
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
 
-# Tests that time rates and deadlines run after the others, in one process: several processes
-# on two cores would measure each other, not codecast. Test files are handed out in the order
-# they are collected (tests/e2e, the longest, first), not by their number of tests, which
-# left the few long end-to-end files for last.
-test: lint
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not timing"
+# `make lint`, with mypy (the slow check) run beside the first part of the tests, whose
+# processes mostly wait; either failing fails the target. Tests that time rates and deadlines
+# run after the others, in one process: several processes on two cores would measure each
+# other, not codecast. Test files are handed out in the order they are collected (tests/e2e,
+# the longest, first), not by their number of tests, which left the long ones for last.
+test: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy > $(VENV)/mypy.out 2>&1 & typing=$$!; \
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not timing"; \
+	tests=$$?; wait $$typing; typed=$$?; echo "mypy:"; cat $(VENV)/mypy.out; \
+	test $$tests -eq 0 -a $$typed -eq 0
 	$(BIN)/pytest -q -m timing
 
 test-fast: $(STAMP)
