@@ -51,10 +51,6 @@ class PackedCodes:
     def page(codes: Iterable[CodeView]) -> bytes:
         return pickle.dumps(tuple(codes), pickle.HIGHEST_PROTOCOL)
 
-    @classmethod
-    def of(cls, codes: Iterable[CodeView]) -> PackedCodes:
-        return cls((cls.page(codes),))
-
     def unpack(self) -> tuple[CodeView, ...]:
         # Pickles `page` made in this process or its parent, never data from elsewhere.
         return tuple(code for page in self.pages for code in pickle.loads(page))  # noqa: S301
