@@ -137,7 +137,10 @@ async def finish(watcher: ModerationWatcher, task: asyncio.Task[None] | None) ->
         return
     watcher.stop()
     try:
-        await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+        # asyncio.timeout, not wait_for, which on Python 3.11 can lose a cancellation that
+        # comes as the look ends (bot/core/waiting.py).
+        async with asyncio.timeout(STOP_GRACE_SECONDS):
+            await asyncio.shield(task)
     except TimeoutError:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

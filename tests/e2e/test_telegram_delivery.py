@@ -77,8 +77,7 @@ async def test_announcement_reaches_1000_subscribers_within_the_limits(
     await add_codes(sessions, [("GENSHINGIFT", "Primogems ×60")])
     async with running_bot(tg, sessions, commands=False) as service:
         started = time.monotonic()
-        drainer = worker(sessions, service)
-        stats = await drainer.drain()
+        stats = await worker(sessions, service).drain()
         elapsed = time.monotonic() - started
     assert stats.sent == 1000
     assert tg.violations == []

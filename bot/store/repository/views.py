@@ -76,9 +76,7 @@ async def public_codes(session: AsyncSession, game: str | None = None) -> list[C
     return await _views(session, rows)
 
 
-async def public_code_pages(
-    session: AsyncSession, size: int = 500
-) -> AsyncIterator[list[CodeView]]:
+async def public_code_pages(session: AsyncSession, size: int) -> AsyncIterator[list[CodeView]]:
     """The codes of `public_codes`, in the same order, `size` at a time: a reader of every
     code ever seen (the site) then holds one page of them at a time, not all."""
     result = await session.stream(_public().execution_options(yield_per=size))
