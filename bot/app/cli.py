@@ -32,7 +32,6 @@ def prepare_daemon() -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    prepare_daemon()
     from bot.app.daemon import run_daemon, run_once
 
     return asyncio.run(run_once(settings) if args.once else run_daemon(settings))
@@ -305,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "run":
+        # First: what `main` imports below (the subscribers file's errors) brings in httpx.
+        prepare_daemon()
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -41,11 +41,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import Platform
 from bot.store import repository
+from bot.store.dialects import array_of, is_postgresql
 from bot.store.models import (
     MAX_ERROR_LENGTH,
     AnnouncementRow,
@@ -55,8 +55,6 @@ from bot.store.models import (
     SubscriptionRow,
     UTCDateTime,
 )
-
-ARRAY_OF_TEXT = postgresql.ARRAY(String(64))
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,7 @@ async def claim_due(
 
     Rows in `exclude` (the worker's own, still being sent) are left alone even when their
     lease ran out."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgresql(session):
         rows = await _claim_in_one_statement(
             session, platform, worker=worker, limit=limit, lease=lease, now=now, exclude=exclude
         )
@@ -188,7 +186,7 @@ async def _claim_in_one_statement(
     Its text never changes (the rows left out are one array parameter, not a list of
     them), so the connection prepares it once, not at every claim."""
     table = cast(Table, DeliveryRow.__table__)
-    held = bindparam("held", list(exclude), type_=postgresql.ARRAY(BigInteger))
+    held = bindparam("held", list(exclude), type_=array_of(BigInteger()))
     picked = (
         select(table.c.id)
         .where(_due(platform, now), table.c.id != all_(held))
@@ -312,13 +310,13 @@ async def mark_sent_many(
     if not sent:
         return
     table = cast(Table, DeliveryRow.__table__)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgresql(session):
         # One UPDATE joined to the ids and message ids as two arrays: PostgreSQL plans and
         # runs one statement instead of one per row.
         rows = (
             func.unnest(
-                bindparam("sent_ids", [i for i, _ in sent], type_=postgresql.ARRAY(BigInteger)),
-                bindparam("sent_message_ids", [m for _, m in sent], type_=ARRAY_OF_TEXT),
+                bindparam("sent_ids", [i for i, _ in sent], type_=array_of(BigInteger())),
+                bindparam("sent_message_ids", [m for _, m in sent], type_=array_of(String(64))),
             )
             .table_valued("id", "message_id")
             .render_derived(name="sent")

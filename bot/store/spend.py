@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.dialects import is_postgresql, upsert
 from bot.store.models import PaidSpendRow
 
 
@@ -41,10 +41,8 @@ async def reserve(
     if want <= 0 or not caps:
         return 0
     scopes = sorted(caps)
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        upsert(PaidSpendRow)
+        upsert(session, PaidSpendRow)
         .values(
             [
                 {"platform": platform, "scope": s, "reserved": 0, "sent": 0, "updated_at": now}
@@ -56,7 +54,7 @@ async def reserve(
     held = select(PaidSpendRow.scope, PaidSpendRow.reserved).where(
         PaidSpendRow.platform == platform, PaidSpendRow.scope.in_(scopes)
     )
-    if dialect == "postgresql":
+    if is_postgresql(session):
         # In a fixed order, so that two processes reserving at once never deadlock.
         held = held.order_by(PaidSpendRow.scope).with_for_update()
     reserved = {scope: int(n) for scope, n in (await session.execute(held)).all()}

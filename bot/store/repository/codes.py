@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.diff import Diff, StoredCode, status_after
@@ -22,6 +21,7 @@ from bot.core.domain import (
     ScrapedCode,
 )
 from bot.core.merge import MergedCode
+from bot.store.dialects import upsert
 from bot.store.models import (
     CodeRow,
     CodeSourceRow,
@@ -254,9 +254,7 @@ def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 async def _upsert_code_sources(session: AsyncSession, links: list[dict[str, Any]]) -> None:
     if not links:
         return
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = upsert(CodeSourceRow)
+    statement = upsert(session, CodeSourceRow)
     statement = statement.on_conflict_do_update(
         index_elements=[CodeSourceRow.code_id, CodeSourceRow.source_id],
         set_={"status": statement.excluded.status, "last_seen": statement.excluded.last_seen},

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.submission import SubmissionState, SubmissionView
+from bot.store.dialects import upsert
 from bot.store.models import ModerationPostRow, SubmissionRow
 from bot.store.repository.submissions import views
 
@@ -48,10 +48,8 @@ async def claim(
     session: AsyncSession, submission_id: int, platform: str, chat_id: str, now: datetime
 ) -> bool:
     """Take the posting of a report on `platform`; False when another process has it."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(ModerationPostRow)
+        upsert(session, ModerationPostRow)
         .values(
             submission_id=submission_id,
             platform=platform,

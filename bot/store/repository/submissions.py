@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import PLAYERS, CodeStatus, DeliveryOrder, Verification, code_key
@@ -29,6 +28,7 @@ from bot.core.submission import (
     SubmissionState,
     SubmissionView,
 )
+from bot.store.dialects import upsert
 from bot.store.models import CodeRow, CodeSourceRow, ReporterRow, SubmissionRow
 from bot.store.repository.announcements import create_announcement
 
@@ -200,9 +200,7 @@ async def attach_code(
 
 
 async def _link_players(session: AsyncSession, code_id: int, now: datetime) -> None:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CodeSourceRow).values(
+    statement = upsert(session, CodeSourceRow).values(
         code_id=code_id,
         source_id=PLAYERS.id,
         status=str(CodeStatus.UNKNOWN),
