@@ -1,7 +1,7 @@
 """Soak: the whole daemon through thousands of cycles, its memory sampled after every one.
 
 Usage: python bench/bench_soak.py [--cycles 2000] [--deliveries 100000] [--edits 10000]
-                                  [--database sqlite|postgresql] [--platforms both]
+                                  [--database sqlite|postgresql] [--platforms both] [--optimized]
        python bench/bench_soak.py --footprint [--cycles 200]
 
 `codecast run` runs in a process of its own, with both bots connected to the fake Telegram
@@ -22,8 +22,9 @@ memory is not the daemon's). One curated source, a page on the local site, is po
 Printed: RSS after warm-up, at the middle and at the end, the growth over the last half
 (goal: at most 2 MB), the peak, the RSS of the daemon's worker processes, and the counts
 the fakes saw. `--footprint` runs the daemon with Telegram only, Discord only, and both,
-`--cycles` each (default 200), and prints each one's RSS (goal: at most 100 MB with one
-platform).
+`--cycles` each (default 200), each as it is and with PYTHONOPTIMIZE=2 (how `make run` and
+deploy/ start it: no docstrings, no asserts), and prints each one's RSS (goal: at most 100 MB
+with one platform). `--optimized` runs the soak itself that way.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ BACKLOG_CYCLES = 2
 WINDOW = 20
 GROWTH_GOAL_MB = 2.0
 FOOTPRINT_GOAL_MB = 100.0
+# How `make run`, the container and the systemd unit start the daemon (no docstrings, asserts).
+OPTIMIZE = "PYTHONOPTIMIZE=2"
 CYCLE_TIMEOUT = 120.0
 
 
@@ -432,16 +435,31 @@ def plan_for(platforms: str, args: argparse.Namespace) -> Plan:
     return Plan(args.cycles, telegram, discord, per_platform, expire_every)
 
 
+def optimized(args: argparse.Namespace) -> argparse.Namespace:
+    """The same run with the daemon as `make run` and deploy/ start it: PYTHONOPTIMIZE=2."""
+    return argparse.Namespace(**{**vars(args), "daemon_env": [*args.daemon_env, OPTIMIZE]})
+
+
 async def main(args: argparse.Namespace) -> None:
-    runs = ["telegram", "discord", "both"] if args.footprint else args.platforms.split(",")
-    for platforms in runs:
-        result = await soak(plan_for(platforms, args), args, platforms)
-        for line in result.lines():
-            print(line, flush=True)
-        if args.footprint:
-            end = statistics.fmean(result.samples[-WINDOW:])
-            goal = f" (goal: <= {FOOTPRINT_GOAL_MB:g} MB)" if platforms != "both" else ""
-            print(f"  footprint {platforms}: {end:.1f} MB{goal}", flush=True)
+    if args.optimized:
+        args = optimized(args)
+    if not args.footprint:
+        for platforms in args.platforms.split(","):
+            for line in (await soak(plan_for(platforms, args), args, platforms)).lines():
+                print(line, flush=True)
+    for platforms in ("telegram", "discord", "both") if args.footprint else ():
+        ends = []
+        for label, run_args in ((platforms, args), (f"{platforms}, optimized", optimized(args))):
+            result = await soak(plan_for(platforms, run_args), run_args, label)
+            for line in result.lines():
+                print(line, flush=True)
+            ends.append(statistics.fmean(result.samples[-WINDOW:]))
+        goal = f" (goal: <= {FOOTPRINT_GOAL_MB:g} MB)" if platforms != "both" else ""
+        print(
+            f"  footprint {platforms}: {ends[0]:.1f} MB; with {OPTIMIZE} (make run, deploy/): "
+            f"{ends[1]:.1f} MB{goal}",
+            flush=True,
+        )
     print(
         f"database {args.database}; load average {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} cores"
@@ -455,6 +473,9 @@ if __name__ == "__main__":
     parser.add_argument("--edits", type=int, default=None)
     parser.add_argument("--platforms", default="both", help="telegram, discord or both")
     parser.add_argument("--footprint", action="store_true")
+    parser.add_argument(
+        "--optimized", action="store_true", help=f"the daemon with {OPTIMIZE}, as deployed"
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--postgres-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/codecast_soak"

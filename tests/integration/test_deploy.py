@@ -86,6 +86,24 @@ def test_dockerfile_installs_from_pyproject_and_runs_the_daemon_unprivileged() -
     assert any(dep.lower().startswith("prometheus-client") for dep in listed)
 
 
+def test_the_container_the_unit_and_make_run_start_the_daemon_optimized() -> None:
+    """PYTHONOPTIMIZE=2 (tests/e2e/test_optimized.py runs such a daemon), with its bytecode
+    compiled where the running user cannot write it."""
+    instructions = dockerfile_instructions()
+    env = " ".join(args for word, args in instructions if word == "ENV")
+    assert "PYTHONOPTIMIZE=2" in env.split()
+    runs = [args for word, args in instructions if word == "RUN"]
+    installs = [run for run in runs if "pip install" in run]
+    assert installs
+    assert all("compileall" in run and "-o 2" in run for run in installs)
+    unit = UNIT.read_text(encoding="utf-8")
+    assert "\nEnvironment=PYTHONOPTIMIZE=2\n" in unit.split("[Service]", 1)[1]
+    assert "compileall -q -j 0 -o 2" in unit
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "OPTIMIZED := PYTHONOPTIMIZE=2" in makefile
+    assert "\t$(OPTIMIZED) $(BIN)/codecast run\n" in makefile
+
+
 def test_dockerignore_keeps_the_virtualenv_and_data_out_of_the_build_context() -> None:
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
     for entry in (".venv", ".git", "data", "public"):
