@@ -711,6 +711,7 @@ async def test_dropped_connection_surfaces_as_a_client_error(
     assert dc.messages() == []
 
 
+@pytest.mark.timing
 async def test_fake_is_not_the_bottleneck_of_a_thousand_sends(
     discord_at_fake: FakeDiscord,
 ) -> None:

@@ -616,7 +616,7 @@ async def test_retry_after_tells_when_the_send_is_accepted(tg: FakeTelegram, bot
 
 
 async def test_fake_cost_per_send_stays_small_and_flat(tg: FakeTelegram) -> None:
-    batches, per_batch, in_flight = 3, 1000, 32
+    batches, per_batch, in_flight = 4, 1000, 32
     url = f"{tg.base_url}{tg.token}/sendMessage"
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Redeem", url="https://example.com")]])
     form = {"text": "<b>ABC123</b>: 60 Primogems", "parse_mode": "HTML"}
@@ -646,8 +646,9 @@ async def test_fake_cost_per_send_stays_small_and_flat(tg: FakeTelegram) -> None
     assert len({m.chat_id for m in tg.sent_messages()}) == batches * per_batch
     # Client and fake together, on one core: about 0.7 ms a send when measured.
     assert max(cpu_per_send) < 0.0025, cpu_per_send
-    # Recording must not make later sends dearer (no copies of the history per request).
-    assert cpu_per_send[-1] < 2 * cpu_per_send[0], cpu_per_send
+    # Recording must not make later sends dearer (no copies of the history per request). The
+    # cheaper of two batches on each side: one batch can take a garbage collection.
+    assert min(cpu_per_send[2:]) < 2 * min(cpu_per_send[:2]), cpu_per_send
 
 
 async def test_fake_runs_as_its_own_process() -> None:
