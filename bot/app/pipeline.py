@@ -191,7 +191,7 @@ class Pipeline:
                 fresh,
                 [SourceCodes(sources[i], codes) for i, codes in others.items() if i in sources],
             )
-            stored = await repository.stored_codes(session, games)
+            stored = await repository.stored_codes(session, merged)
             changes = diff(merged, stored, sources)
             verifying = await self._verifying(session)
             held = verify_queue.hold_for_verification(changes, verifying)

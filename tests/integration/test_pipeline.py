@@ -219,6 +219,31 @@ async def test_the_public_codes_read_a_page_at_a_time_are_the_same_in_the_same_o
     assert sum(code.sources == ("guide", "wiki") for code in everything) == 4
 
 
+async def test_a_poll_reads_the_stored_state_of_the_codes_listed_and_no_other(
+    pipeline: Pipeline,
+    scraper: ListScraper,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await baseline(pipeline, scraper, clock)
+    scraper.pages["wiki"] = [{"code": f"WIKICODE{n}"} for n in range(5)]
+    await pipeline.scrape_cycle()
+    # A few codes per query, so that these few take several.
+    monkeypatch.setattr(repository.codes, "STORED_CODES_PER_QUERY", 2)
+    asked = [("genshin", f"WIKICODE{n}") for n in (4, 0, 2)]
+    asked += [("genshin", "OLDCODE111"), ("genshin", "NEVERSEEN1"), ("hsr", "HSROLD1111")]
+    asked.append(("hsr", "OLDCODE111"))  # the key of a code, of another game
+    async with sessions() as session:
+        stored = await repository.stored_codes(session, asked)
+    assert set(stored) == set(asked) - {("genshin", "NEVERSEEN1"), ("hsr", "OLDCODE111")}
+    assert stored[("genshin", "OLDCODE111")].source_ids == {"wiki", "guide"}
+    assert stored[("hsr", "HSROLD1111")].source_ids == {"hsr-wiki"}
+    assert stored[("genshin", "WIKICODE2")].source_ids == {"wiki"}
+    assert all(code.settled for code in stored.values())
+    assert len({code.id for code in stored.values()}) == len(stored)
+
+
 async def test_code_missing_from_one_source_stays_active(
     pipeline: Pipeline,
     scraper: ListScraper,

@@ -29,41 +29,55 @@ from bot.store.models import (
 )
 from bot.store.repository.announcements import create_wave
 
+# Codes read per query by `stored_codes`: well under the bound parameters a statement may
+# carry (SQLite's 32,766, asyncpg's 32,767), whatever a page lists.
+STORED_CODES_PER_QUERY = 500
+
 
 async def stored_codes(
-    session: AsyncSession, games: Iterable[str]
+    session: AsyncSession, idents: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], StoredCode]:
-    games = list(games)
-    if not games:
-        return {}
-    rows = (
-        await session.execute(
-            select(
-                CodeRow.id, CodeRow.game, CodeRow.code_key, CodeRow.status, CodeRow.announced_at
-            ).where(CodeRow.game.in_(games))
-        )
-    ).all()
-    links = (
-        await session.execute(
-            select(CodeSourceRow.code_id, CodeSourceRow.source_id)
-            .join(CodeRow, CodeRow.id == CodeSourceRow.code_id)
-            .where(CodeRow.game.in_(games))
-        )
-    ).all()
-    by_code: dict[int, set[str]] = {}
-    for code_id, source_id in links:
-        by_code.setdefault(code_id, set()).add(source_id)
-    return {
-        (game, key): StoredCode(
-            id=code_id,
-            game=game,
-            key=key,
-            status=CodeStatus(status),
-            settled=announced_at is not None,
-            source_ids=frozenset(by_code.get(code_id, ())),
-        )
-        for code_id, game, key, status, announced_at in rows
-    }
+    """The stored state of the codes named by `idents` ((game, code key) pairs); a code not
+    stored yet has no entry.
+
+    Only these codes are read: a poll costs what its sources list, not every code ever seen
+    of their games (which the daemon read, and let go, at every poll)."""
+    by_game: dict[str, list[str]] = {}
+    for game, key in idents:
+        by_game.setdefault(game, []).append(key)
+    found: dict[tuple[str, str], StoredCode] = {}
+    for game, keys in by_game.items():
+        for start in range(0, len(keys), STORED_CODES_PER_QUERY):
+            chunk = keys[start : start + STORED_CODES_PER_QUERY]
+            rows = (
+                await session.execute(
+                    select(
+                        CodeRow.id, CodeRow.code_key, CodeRow.status, CodeRow.announced_at
+                    ).where(CodeRow.game == game, CodeRow.code_key.in_(chunk))
+                )
+            ).all()
+            if not rows:
+                continue
+            links = (
+                await session.execute(
+                    select(CodeSourceRow.code_id, CodeSourceRow.source_id).where(
+                        CodeSourceRow.code_id.in_([row.id for row in rows])
+                    )
+                )
+            ).all()
+            by_code: dict[int, set[str]] = {}
+            for code_id, source_id in links:
+                by_code.setdefault(code_id, set()).add(source_id)
+            for code_id, key, status, announced_at in rows:
+                found[(game, key)] = StoredCode(
+                    id=code_id,
+                    game=game,
+                    key=key,
+                    status=CodeStatus(status),
+                    settled=announced_at is not None,
+                    source_ids=frozenset(by_code.get(code_id, ())),
+                )
+    return found
 
 
 async def last_listings(
