@@ -56,18 +56,7 @@ async def stored_codes(
                     ).where(CodeRow.game == game, CodeRow.code_key.in_(chunk))
                 )
             ).all()
-            if not rows:
-                continue
-            links = (
-                await session.execute(
-                    select(CodeSourceRow.code_id, CodeSourceRow.source_id).where(
-                        CodeSourceRow.code_id.in_([row.id for row in rows])
-                    )
-                )
-            ).all()
-            by_code: dict[int, set[str]] = {}
-            for code_id, source_id in links:
-                by_code.setdefault(code_id, set()).add(source_id)
+            by_code = await sources_by_code(session, [row.id for row in rows])
             for code_id, key, status, announced_at in rows:
                 found[(game, key)] = StoredCode(
                     id=code_id,
@@ -78,6 +67,23 @@ async def stored_codes(
                     source_ids=frozenset(by_code.get(code_id, ())),
                 )
     return found
+
+
+async def sources_by_code(session: AsyncSession, code_ids: list[int]) -> dict[int, list[str]]:
+    """The ids of the sources that list each of `code_ids` (codes no source lists: absent)."""
+    if not code_ids:
+        return {}
+    links = (
+        await session.execute(
+            select(CodeSourceRow.code_id, CodeSourceRow.source_id).where(
+                CodeSourceRow.code_id.in_(code_ids)
+            )
+        )
+    ).all()
+    by_code: dict[int, list[str]] = {}
+    for code_id, source_id in links:
+        by_code.setdefault(code_id, []).append(source_id)
+    return by_code
 
 
 async def last_listings(

@@ -27,7 +27,7 @@ from bot.store.models import (
     CodeSourceRow,
     SubmissionRow,
 )
-from bot.store.repository.codes import items_from_json
+from bot.store.repository.codes import items_from_json, sources_by_code
 from bot.store.repository.submissions import credits
 
 # The columns a view needs, read as plain rows: the site's list of every code ever seen is
@@ -135,16 +135,7 @@ async def current_codes(session: AsyncSession, game: str) -> list[CodeView]:
 async def _views(session: AsyncSession, rows: Sequence[Row[Any] | CodeRow]) -> list[CodeView]:
     if not rows:
         return []
-    links = (
-        await session.execute(
-            select(CodeSourceRow.code_id, CodeSourceRow.source_id).where(
-                CodeSourceRow.code_id.in_([r.id for r in rows])
-            )
-        )
-    ).all()
-    by_code: dict[int, list[str]] = {}
-    for code_id, source_id in links:
-        by_code.setdefault(code_id, []).append(source_id)
+    by_code = await sources_by_code(session, [r.id for r in rows])
     reported = [code_id for code_id, found in by_code.items() if PLAYERS.id in found]
     credited = await credits(session, reported)
     return [_view(r, by_code.get(r.id, []), credited.get(r.id)) for r in rows]
