@@ -440,26 +440,35 @@ def optimized(args: argparse.Namespace) -> argparse.Namespace:
     return argparse.Namespace(**{**vars(args), "daemon_env": [*args.daemon_env, OPTIMIZE]})
 
 
-async def main(args: argparse.Namespace) -> None:
-    if args.optimized:
-        args = optimized(args)
-    if not args.footprint:
-        for platforms in args.platforms.split(","):
-            for line in (await soak(plan_for(platforms, args), args, platforms)).lines():
-                print(line, flush=True)
-    for platforms in ("telegram", "discord", "both") if args.footprint else ():
-        ends = []
-        for label, run_args in ((platforms, args), (f"{platforms}, optimized", optimized(args))):
-            result = await soak(plan_for(platforms, run_args), run_args, label)
-            for line in result.lines():
-                print(line, flush=True)
-            ends.append(statistics.fmean(result.samples[-WINDOW:]))
+async def run(platforms: str, args: argparse.Namespace, label: str) -> Result:
+    result = await soak(plan_for(platforms, args), args, label)
+    for line in result.lines():
+        print(line, flush=True)
+    return result
+
+
+async def footprint(args: argparse.Namespace) -> None:
+    """Each platform set as it is and optimized; the RSS at the end of each."""
+    for platforms in ("telegram", "discord", "both"):
+        plain = await run(platforms, args, platforms)
+        smaller = await run(platforms, optimized(args), f"{platforms}, optimized")
+        ends = [statistics.fmean(r.samples[-WINDOW:]) for r in (plain, smaller)]
         goal = f" (goal: <= {FOOTPRINT_GOAL_MB:g} MB)" if platforms != "both" else ""
         print(
             f"  footprint {platforms}: {ends[0]:.1f} MB; with {OPTIMIZE} (make run, deploy/): "
             f"{ends[1]:.1f} MB{goal}",
             flush=True,
         )
+
+
+async def main(args: argparse.Namespace) -> None:
+    if args.optimized:
+        args = optimized(args)
+    if args.footprint:
+        await footprint(args)
+    else:
+        for platforms in args.platforms.split(","):
+            await run(platforms, args, platforms)
     print(
         f"database {args.database}; load average {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} cores"
